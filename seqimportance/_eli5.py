@@ -1,0 +1,1 @@
+"""Placeholder: eli5 registration lands here."""

@@ -1,0 +1,3 @@
+"""Placeholder: SequenceScaler lands here."""
+class SequenceScaler:  # pragma: no cover - replaced
+    pass
