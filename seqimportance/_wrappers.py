@@ -1,0 +1,705 @@
+"""scikit-learn estimators around Keras sequence models.
+
+:class:`SequenceModelClassifier` and :class:`SequenceModelRegressor` are
+scikeras's ``KerasClassifier`` / ``KerasRegressor`` with the repairs that
+sequence input and current scikit-learn need. The repairs live in one place,
+:class:`_SequenceWrapperMixin`:
+
+- tags through ``__sklearn_tags__`` (scikeras only has the legacy
+  ``_more_tags`` and puts the mixin right of ``BaseEstimator``), so
+  ``is_classifier`` / ``is_regressor`` hold, cross-validation of a classifier
+  is stratified, ``predict_proba`` scorers such as ``roc_auc`` work, and the
+  tags declare 3-D input;
+- input validation by :func:`~seqimportance._validation.check_sequences`: 3-D
+  is ``(n_samples, n_timesteps, n_features)``, 2-D ``(n, F)`` is read as
+  ``(n, 1, F)``; ``n_features_in_`` is the last axis and ``n_timesteps_in_``
+  the sequence length, both checked again at predict time; sparse input, a
+  missing ``y`` and other ranks are clear errors;
+- float64 predictions, ``predict_proba`` of shape ``(n_samples, n_classes)``
+  even for one sample, ``class_weight`` without writing into the caller's
+  ``sample_weight``, reproducible fits for an integer ``random_state``;
+- the built-in :func:`~seqimportance.build_recurrent_model` when
+  ``model=None``;
+- the private hook ``_sequence_input`` / ``_postprocess_predictions`` used by
+  the fast Keras predictor of the importance code.
+"""
+
+import contextlib
+import numbers
+
+import keras
+import numpy as np
+from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_consistent_length
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._tags import ClassifierTags, RegressorTags
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import _check_feature_names
+from scikeras._utils import route_params
+
+from ._builder import build_recurrent_model
+from ._validation import check_sequence_shape, check_sequences
+
+__all__ = ["SequenceModelClassifier", "SequenceModelRegressor"]
+
+_PREDICTION_METHODS = ("predict", "predict_proba")
+
+_COMMON_CONSTRAINTS = {
+    "model": [None, callable, keras.Model],
+    "build_fn": [None, callable, keras.Model],
+    "warm_start": ["boolean"],
+    "random_state": ["random_state"],
+    "optimizer": [str, keras.optimizers.Optimizer, type],
+    "loss": [None, str, keras.losses.Loss, type, callable, list, dict],
+    "metrics": [None, list, dict, str, keras.metrics.Metric, type, callable],
+    "batch_size": [None, Interval(numbers.Integral, 1, None, closed="left"),
+                   Options(numbers.Integral, {-1})],
+    "validation_batch_size": [None, Interval(numbers.Integral, 1, None, closed="left"),
+                              Options(numbers.Integral, {-1})],
+    "verbose": ["verbose"],
+    "callbacks": [None, list, dict, keras.callbacks.Callback, type],
+    "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
+    "shuffle": ["boolean"],
+    "run_eagerly": ["boolean"],
+    "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+}
+
+
+def _seed_from(random_state):
+    """An int seed (or None) for TensorFlow/Keras from ``random_state``.
+
+    A ``RandomState`` instance is read through a copy, so the caller's
+    generator is not advanced and refitting with it gives the same model.
+    """
+    if random_state is None:
+        return None
+    if isinstance(random_state, np.random.RandomState):
+        copy = np.random.RandomState()
+        copy.set_state(random_state.get_state())
+        return int(copy.randint(np.iinfo(np.int32).max))
+    return int(random_state)
+
+
+@contextlib.contextmanager
+def _fresh_keras_seed_generator():
+    """Let Keras recreate its global ``SeedGenerator`` inside the block.
+
+    Keras initialisers without a seed draw from one process-wide
+    ``SeedGenerator`` that is created once and then advances, so seeding
+    Python/NumPy/TensorFlow (as scikeras does) only makes the first model of a
+    process reproducible. Clearing it inside the seeded block lets it be
+    recreated from the seeded ``random`` module; the caller's generator is put
+    back afterwards.
+    """
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+    except ImportError:  # pragma: no cover - private Keras layout changed
+        yield
+        return
+    previous = global_state.get_global_attribute(GLOBAL_SEED_GENERATOR)
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+    try:
+        yield
+    finally:
+        global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, previous)
+
+
+class _LegacyTagsRoot:
+    """End of the method resolution order for scikit-learn 1.6.
+
+    scikit-learn 1.6 still reads the legacy ``_more_tags`` of scikeras's
+    ``BaseWrapper`` and then calls each class's ``__sklearn_tags__`` and
+    ``_more_tags`` unbound; ``ClassifierMixin`` / ``RegressorMixin`` (placed
+    right of ``BaseEstimator`` by scikeras) and ``BaseWrapper`` call
+    ``super()`` there and would reach ``object``. This class answers both
+    calls. Later versions only call ``__sklearn_tags__`` on the instance,
+    which resolves to :class:`_SequenceWrapperMixin`.
+    """
+
+    def __sklearn_tags__(self):
+        return BaseEstimator.__sklearn_tags__(self)
+
+    def _more_tags(self):
+        return {}
+
+
+class _SequenceWrapperMixin:
+    """Repairs of scikeras's wrappers for sequence input and scikit-learn >= 1.6.
+
+    Put left of ``KerasClassifier`` / ``KerasRegressor``; it reads their
+    ``_estimator_type`` to set the tags.
+    """
+
+    _parameter_constraints = dict(_COMMON_CONSTRAINTS)
+
+    # -- tags --------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        if self._estimator_type == "classifier":
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags(poor_score=True, multi_label=True)
+            tags.regressor_tags = None
+        else:
+            tags.estimator_type = "regressor"
+            tags.regressor_tags = RegressorTags(poor_score=True)
+            tags.classifier_tags = None
+        return tags
+
+    # -- model building and seeding ----------------------------------------
+    def _check_model_param(self):
+        if self.model is None and self.build_fn is None:
+            return build_recurrent_model
+        return super()._check_model_param()
+
+    def _get_metadata(self):
+        meta = super()._get_metadata()
+        meta["estimator_type"] = self._estimator_type
+        return meta
+
+    def _build_keras_model(self):
+        # scikeras turns a RandomState into seed 0 whatever its state; draw a
+        # real seed instead (without advancing the caller's generator).
+        self._random_state = _seed_from(self.random_state)
+        if self._random_state is None:
+            return super()._build_keras_model()
+        with _fresh_keras_seed_generator():
+            return super()._build_keras_model()
+
+    def _fit_keras_model(self, *args, **kwargs):
+        if self._random_state is None:
+            return super()._fit_keras_model(*args, **kwargs)
+        with _fresh_keras_seed_generator():
+            return super()._fit_keras_model(*args, **kwargs)
+
+    def initialize(self, X, y):
+        """Build the Keras model for ``(X, y)`` without training it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_features)
+            Training sequences; a 2-D array is read as one timestep per sample.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The estimator, with an untrained ``model_``.
+        """
+        self._validate_params()
+        return super().initialize(X, y)
+
+    # -- input validation --------------------------------------------------
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        """Validate X as sequences and y as scikeras does; set or check shapes."""
+        if reset and X is not None and y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        if y is not None:
+            _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
+        if X is not None:
+            _check_feature_names(self, X, reset=reset)
+            X = check_sequences(
+                X, dtype=np.dtype(keras.backend.floatx()), estimator=self
+            )
+            if reset:
+                self.X_shape_ = X.shape
+                self.X_dtype_ = X.dtype
+                self.n_timesteps_in_ = X.shape[1]
+                self.n_features_in_ = X.shape[2]
+            else:
+                check_sequence_shape(
+                    X,
+                    self.n_timesteps_in_,
+                    self.n_features_in_,
+                    fitted_on=type(self).__name__,
+                )
+            if y is not None:
+                check_consistent_length(X, y)
+        return X, y
+
+    # -- prediction and the hook of the fast predictor ---------------------
+    def _sequence_input(self, X):
+        """Return ``X`` exactly as ``predict`` hands it to the Keras model.
+
+        Validates ``X`` (2-D read as ``(n, 1, F)``; timesteps and features
+        checked against fit) and applies ``feature_encoder_`` (the identity by
+        default, giving a float32 array of shape ``(n, T, F)``).
+        """
+        if not self.initialized_:
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call "
+                "'fit' with appropriate arguments before using this estimator."
+            )
+        X, _ = self._validate_data(X=X, y=None)
+        return self.feature_encoder_.transform(X)
+
+    def _postprocess_predictions(self, y_raw, method):
+        """Turn raw Keras outputs into what ``predict`` / ``predict_proba`` return.
+
+        Parameters
+        ----------
+        y_raw : ndarray
+            Outputs of ``model_`` for ``_sequence_input(X)``.
+        method : {"predict", "predict_proba"}
+            The estimator method whose output to reproduce.
+
+        Returns
+        -------
+        ndarray
+            Float64 predictions (regressor), labels or float64 probabilities
+            of shape ``(n_samples, n_classes)`` (classifier).
+        """
+        allowed = _PREDICTION_METHODS if hasattr(self, "predict_proba") else ("predict",)
+        if method not in allowed:
+            raise ValueError(
+                f"method must be one of {allowed} for {type(self).__name__}; "
+                f"got {method!r}."
+            )
+        # float64 before any arithmetic: 1 - p stays exact and sklearn expects
+        # float64 predictions (also for multi-output regression).
+        y_raw = np.asarray(y_raw, dtype=np.float64)
+        if method == "predict_proba":
+            proba = self.target_encoder_.inverse_transform(y_raw, return_proba=True)
+            # scikeras squeezes, which drops the sample axis for one sample.
+            return np.asarray(proba).reshape(y_raw.shape[0], -1)
+        y_pred = self.target_encoder_.inverse_transform(y_raw)
+        if self._estimator_type == "regressor":
+            y_pred = np.asarray(y_pred, dtype=np.float64)
+        return y_pred
+
+    def _predict_raw(self, X, **kwargs):
+        X = self._sequence_input(X)
+        params = self.get_params()
+        pred_args = route_params(
+            params, destination="predict", pass_filter=self._predict_kwargs, strict=True
+        )
+        pred_args = {k: v for k, v in pred_args.items() if not k.startswith("callbacks")}
+        pred_args["callbacks"] = self._predict_callbacks
+        pred_args.update(kwargs)
+        if pred_args.get("batch_size") == -1:
+            pred_args["batch_size"] = X.shape[0]
+        return self.model_.predict(x=X, **pred_args)
+
+    def predict(self, X, **kwargs):
+        """Predict for sequences ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_features)
+            Sequences with the timesteps and features seen in fit; a 2-D
+            array is read as one timestep per sample.
+        **kwargs : dict
+            Extra arguments for ``keras.Model.predict`` (prefer
+            ``predict__batch_size=...`` at construction).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values (regressor, float64) or class labels
+            (classifier), in the layout of the ``y`` seen in fit.
+        """
+        return self._postprocess_predictions(self._predict_raw(X, **kwargs), "predict")
+
+
+_CLASSIFIER_CONSTRAINTS = {
+    **_COMMON_CONSTRAINTS,
+    "class_weight": [None, dict, StrOptions({"balanced"})],
+}
+
+_PARAMS_DOC = """
+    model : None, callable or keras.Model, default=None
+        How to build the Keras model. ``None`` uses
+        :func:`~seqimportance.build_recurrent_model`, whose options are given
+        with the ``model__`` prefix (``model__units=[16, 8]``,
+        ``model__cell="gru"``, ``model__per_timestep=True``). A function
+        receives its ``model__`` arguments and, if it asks for them, ``meta``
+        (fitted metadata such as ``n_features_in_``, ``n_timesteps_in_``,
+        ``n_classes_``) and ``compile_kwargs``; it returns a (compiled)
+        ``keras.Model``, as in scikeras.
+    build_fn : None, callable or keras.Model, default=None
+        Deprecated scikeras alias of ``model``.
+    warm_start : bool, default=False
+        If True, ``fit`` keeps training the existing model instead of
+        building a new one.
+    random_state : int, RandomState instance or None, default=None
+        Seeds Python, NumPy, TensorFlow and Keras while the model is built
+        and trained, and turns on TensorFlow's deterministic ops, so that the
+        same data and parameters give the same model on CPU. A RandomState
+        is read without being advanced.
+    optimizer : str, keras.optimizers.Optimizer or class, default="adam"
+        Optimizer; its arguments can be routed with ``optimizer__``
+        (``optimizer__learning_rate=0.01``).
+    loss : str, keras.losses.Loss, class, callable or None, default=None
+        Loss; None lets the build function choose (the built-in one picks it
+        from the target).
+    metrics : list or None, default=None
+        Keras metrics to track during training.
+    batch_size : int or None, default=None
+        Samples per gradient step and per prediction batch (Keras default 32
+        when None, all samples when -1). Use ``fit__batch_size`` /
+        ``predict__batch_size`` to set them separately.
+    validation_batch_size : int or None, default=None
+        Batch size for validation data.
+    verbose : int, default=0
+        Keras verbosity during fit and predict.
+    callbacks : list or None, default=None
+        Keras callbacks.
+    validation_split : float, default=0.0
+        Fraction of the training data held out for validation by Keras.
+    shuffle : bool, default=True
+        Shuffle the training data before each epoch.
+    run_eagerly : bool, default=False
+        Run the Keras model eagerly (for debugging).
+    epochs : int, default=1
+        Number of training epochs."""
+
+_ATTRS_DOC = """
+    model_ : keras.Model
+        The trained Keras model.
+    n_features_in_ : int
+        Number of features (last axis of ``X``) seen in fit.
+    n_timesteps_in_ : int
+        Number of timesteps seen in fit (1 for 2-D input).
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame (2-D input).
+    history_ : dict
+        Training history, ``{metric_name: [value per epoch]}``.
+    target_type_ : str
+        Type of the target as given by ``sklearn.utils.multiclass.type_of_target``.
+    target_encoder_, feature_encoder_ : transformer
+        scikeras's encoders of ``y`` and ``X``.
+    X_shape_ : tuple
+        Shape of the validated 3-D training input.
+    n_outputs_expected_ : int
+        Number of outputs the Keras model has."""
+
+
+class SequenceModelRegressor(_SequenceWrapperMixin, KerasRegressor, _LegacyTagsRoot):
+    __doc__ = f"""Regressor wrapping a Keras model of sequences, scikit-learn style.
+
+    scikeras's ``KerasRegressor`` with correct scikit-learn tags, sequence
+    input and a built-in recurrent model. ``X`` has shape ``(n_samples,
+    n_timesteps, n_features)``; a 2-D ``(n_samples, n_features)`` is read as
+    one timestep per sample. ``y`` has shape ``(n_samples,)`` or
+    ``(n_samples, n_outputs)``; a ``y`` of shape ``(n_samples, n_timesteps)``
+    gets one output per timestep from the built-in model.
+
+    Parameters
+    ----------{_PARAMS_DOC}
+    **kwargs : dict
+        Routed parameters: ``model__...``, ``fit__...``, ``predict__...``,
+        ``compile__...``, ``optimizer__...``, ``loss__...``.
+
+    Attributes
+    ----------{_ATTRS_DOC}
+    n_outputs_ : int
+        Number of target columns seen in fit.
+
+    See Also
+    --------
+    SequenceModelClassifier : The classifier counterpart.
+    build_recurrent_model : The model built when ``model=None``.
+    SequenceScaler : Standardise sequences in a pipeline.
+
+    Notes
+    -----
+    Defaults differ from scikeras's in two places: ``optimizer="adam"`` and
+    ``verbose=0``. ``epochs=1`` is scikeras's default; raise it for real use.
+
+    Examples
+    --------
+    >>> from seqimportance import SequenceModelRegressor
+    >>> from seqimportance.datasets import make_lagged_regression
+    >>> X, y = make_lagged_regression(100, n_timesteps=5, random_state=0)
+    >>> reg = SequenceModelRegressor(model__units=4, epochs=2, random_state=0)
+    >>> reg.fit(X, y).predict(X).shape  # doctest: +SKIP
+    (100,)
+    >>> reg.n_timesteps_in_, reg.n_features_in_  # doctest: +SKIP
+    (5, 4)
+    """
+
+    _parameter_constraints = dict(_COMMON_CONSTRAINTS)
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        build_fn=None,
+        warm_start=False,
+        random_state=None,
+        optimizer="adam",
+        loss=None,
+        metrics=None,
+        batch_size=None,
+        validation_batch_size=None,
+        verbose=0,
+        callbacks=None,
+        validation_split=0.0,
+        shuffle=True,
+        run_eagerly=False,
+        epochs=1,
+        **kwargs,
+    ):
+        super().__init__(
+            model=model,
+            build_fn=build_fn,
+            warm_start=warm_start,
+            random_state=random_state,
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            validation_batch_size=validation_batch_size,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            shuffle=shuffle,
+            run_eagerly=run_eagerly,
+            epochs=epochs,
+            **kwargs,
+        )
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build a new model (unless ``warm_start``) and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_features)
+            Training sequences; a 2-D array is read as one timestep per sample.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+        **kwargs : dict
+            Extra arguments for ``keras.Model.fit`` (prefer ``fit__...`` at
+            construction).
+
+        Returns
+        -------
+        self : SequenceModelRegressor
+            The fitted estimator.
+        """
+        self._validate_params()
+        return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """Train for one more epoch, keeping the model and its history.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_features)
+            Training sequences.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+        **kwargs : dict
+            Extra arguments for ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : SequenceModelRegressor
+            The updated estimator.
+        """
+        self._validate_params()
+        return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+
+
+class SequenceModelClassifier(_SequenceWrapperMixin, KerasClassifier, _LegacyTagsRoot):
+    __doc__ = f"""Classifier wrapping a Keras model of sequences, scikit-learn style.
+
+    scikeras's ``KerasClassifier`` with correct scikit-learn tags (so
+    ``is_classifier`` holds, cross-validation is stratified and ``roc_auc``
+    works), sequence input and a built-in recurrent model. ``X`` has shape
+    ``(n_samples, n_timesteps, n_features)``; a 2-D ``(n_samples,
+    n_features)`` is read as one timestep per sample. ``y`` is binary or
+    multiclass of shape ``(n_samples,)``, or a binary indicator matrix
+    ``(n_samples, n_labels)``; a binary ``y`` of shape ``(n_samples,
+    n_timesteps)`` gets one output per timestep from the built-in model.
+
+    Parameters
+    ----------{_PARAMS_DOC}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, ``{{label: weight}}``, multiplied into the
+        sample weights; "balanced" uses ``n_samples / (n_classes *
+        np.bincount(y))``.
+    **kwargs : dict
+        Routed parameters: ``model__...``, ``fit__...``, ``predict__...``,
+        ``compile__...``, ``optimizer__...``, ``loss__...``.
+
+    Attributes
+    ----------{_ATTRS_DOC}
+    classes_ : ndarray
+        Class labels (for an indicator matrix, the column indices).
+    n_classes_ : int
+        Number of classes (or labels).
+
+    See Also
+    --------
+    SequenceModelRegressor : The regressor counterpart.
+    build_recurrent_model : The model built when ``model=None``.
+
+    Notes
+    -----
+    Defaults differ from scikeras's in two places: ``optimizer="adam"`` and
+    ``verbose=0``. ``epochs=1`` is scikeras's default; raise it for real use.
+
+    Examples
+    --------
+    >>> from seqimportance import SequenceModelClassifier
+    >>> from seqimportance.datasets import make_seed_sequences
+    >>> X, y = make_seed_sequences(200, n_timesteps=10, random_state=0)
+    >>> clf = SequenceModelClassifier(model__units=8, epochs=2, random_state=0)
+    >>> clf.fit(X, y).predict_proba(X).shape  # doctest: +SKIP
+    (200, 10)
+    >>> clf.predict(X).shape  # one label per timestep  # doctest: +SKIP
+    (200, 10)
+    """
+
+    _parameter_constraints = dict(_CLASSIFIER_CONSTRAINTS)
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        build_fn=None,
+        warm_start=False,
+        random_state=None,
+        optimizer="adam",
+        loss=None,
+        metrics=None,
+        batch_size=None,
+        validation_batch_size=None,
+        verbose=0,
+        callbacks=None,
+        validation_split=0.0,
+        shuffle=True,
+        run_eagerly=False,
+        epochs=1,
+        class_weight=None,
+        **kwargs,
+    ):
+        super().__init__(
+            model=model,
+            build_fn=build_fn,
+            warm_start=warm_start,
+            random_state=random_state,
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            validation_batch_size=validation_batch_size,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            shuffle=shuffle,
+            run_eagerly=run_eagerly,
+            epochs=epochs,
+            class_weight=class_weight,
+            **kwargs,
+        )
+
+    def _weighted(self, y, sample_weight):
+        # KerasClassifier multiplies class weights into sample_weight in
+        # place, which writes into the caller's array; build a new one.
+        if self.class_weight is None:
+            return sample_weight
+        weights = compute_sample_weight(class_weight=self.class_weight, y=y)
+        if sample_weight is None:
+            return weights
+        return np.asarray(sample_weight, dtype=np.float64) * weights
+
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build a new model (unless ``warm_start``) and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_features)
+            Training sequences; a 2-D array is read as one timestep per sample.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a binary indicator matrix (one column per label
+            or per timestep).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+        **kwargs : dict
+            Extra arguments for ``keras.Model.fit`` (prefer ``fit__...`` at
+            construction).
+
+        Returns
+        -------
+        self : SequenceModelClassifier
+            The fitted estimator.
+        """
+        self._validate_params()
+        self.classes_ = None
+        sample_weight = self._weighted(y, sample_weight)
+        BaseWrapper.fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        """Train for one more epoch, keeping the model and its history.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_features)
+            Training sequences.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels or indicator matrix.
+        classes : array-like of shape (n_classes,), default=None
+            All classes, needed on the first call when ``y`` may miss some.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+        **kwargs : dict
+            Extra arguments for ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : SequenceModelClassifier
+            The updated estimator.
+        """
+        self._validate_params()
+        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        sample_weight = self._weighted(y, sample_weight)
+        BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
+    def predict_proba(self, X, **kwargs):
+        """Class probabilities for sequences ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_features)
+            Sequences with the timesteps and features seen in fit.
+        **kwargs : dict
+            Extra arguments for ``keras.Model.predict``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Float64 probabilities; for a binary target the columns are the two
+            classes, for an indicator matrix (per-timestep targets included)
+            each column is the probability of its label being 1.
+        """
+        return self._postprocess_predictions(
+            self._predict_raw(X, **kwargs), "predict_proba"
+        )
