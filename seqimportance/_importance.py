@@ -1,3 +1,547 @@
-"""Placeholder: SequencePermutationImportance lands here."""
-class SequencePermutationImportance:  # pragma: no cover - replaced
-    pass
+"""SequencePermutationImportance: permutation and perturbation importance for sequence models."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.metrics import get_scorer_names
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing, check_consistent_length
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._tags import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _check_method_params, _get_feature_names, check_is_fitted
+
+from ._evaluation import (
+    EFFECTS,
+    FoldEvaluator,
+    compute_importances,
+    draw_base_seed,
+    make_fold_scorer,
+)
+from ._perturbation import AXES, NOISE_PERTURBATIONS, PERTURBATIONS, Perturbation, make_units
+from ._predictors import PREDICTION_METHODS, make_predictor
+from ._validation import check_sequence_shape, check_sequences
+
+__all__ = ["SequencePermutationImportance"]
+
+
+def _estimator_has(attr):
+    """available_if check: the fitted estimator_ (or, before fit, estimator) has ``attr``."""
+
+    def check(self):
+        if hasattr(self, "estimator_"):
+            getattr(self.estimator_, attr)
+            return True
+        if hasattr(self, "feature_importances_"):
+            raise AttributeError(
+                f"{attr!r} is not available: with cv={self.cv!r} and refit=False no "
+                "final estimator was fitted (estimator_ is not set)."
+            )
+        getattr(self.estimator, attr)
+        return True
+
+    return check
+
+
+class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
+    """Permutation and perturbation importance of the inputs of a sequence model.
+
+    Meta-estimator in the spirit of eli5's ``PermutationImportance``, for
+    estimators on 3-D input ``(n_samples, n_timesteps, n_features)`` (2-D
+    input ``(n_samples, n_features)`` is read as one timestep). Each *unit*
+    (a feature at all its timesteps, a timestep at all features, a
+    ``(timestep, feature)`` cell, or a group of features) is perturbed
+    ``n_iter`` times and the effect on the estimator is measured: the drop of
+    its score, or the change of its predictions. Higher means more important.
+
+    Perturbed copies are built in chunks with vectorised numpy and each chunk
+    is predicted by one call, so the cost is close to that of the forward
+    passes; estimators from :mod:`seqimportance` that wrap a Keras model are
+    run through a compiled inference function.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The model to explain: fitted when ``cv="prefit"``, otherwise fitted
+        here. It must accept the ``X`` given to :meth:`fit` (3-D, or 2-D).
+    scoring : str, callable or None, default=None
+        Scorer for ``effect="score"``, as in scikit-learn: a scorer name
+        (``"roc_auc"``, ``"neg_mean_squared_error"``, ...), a callable
+        ``scorer(estimator, X, y)``, or None for the estimator's ``score``.
+        Ignored for other effects.
+    n_iter : int, default=5
+        Number of times each unit is perturbed (per fold).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the perturbations. One base seed is drawn from it, and every
+        ``(fold, unit, repeat)`` job gets its own generator derived from it,
+        so results do not depend on ``max_batch_bytes``, ``n_jobs`` or the
+        order of evaluation. Pass an int for reproducible results.
+    cv : "prefit", None, int, cross-validation generator or iterable, \
+            default="prefit"
+        - ``"prefit"``: ``estimator`` is already fitted; importances are
+          computed on the ``X`` given to :meth:`fit`.
+        - None: ``estimator`` is fitted on ``X``, and importances are
+          computed on the same ``X`` (training data).
+        - int, splitter or iterable of ``(train, test)`` splits: a clone is
+          fitted on each training part and importances are computed on the
+          held-out part; ``importances_`` holds every fold's repeats.
+    refit : bool, default=True
+        With a cross-validation ``cv``, whether to also fit ``estimator`` on
+        all of ``X`` as ``estimator_`` (used by ``predict``, ``score``, ...).
+        Ignored for ``cv="prefit"`` and ``cv=None``.
+    perturbation : {"shuffle", "gaussian", "uniform", "zero", "mean"} or \
+            callable, default="shuffle"
+        - ``"shuffle"``: permute the unit's values across samples; each
+          sample's sub-series moves as a whole and keeps its time order.
+        - ``"gaussian"``: add noise ``N(0, scale)``.
+        - ``"uniform"``: add noise ``U(-scale, scale)``.
+        - ``"zero"``: replace the unit's values by 0.
+        - ``"mean"``: replace each feature of the unit by its mean over the
+          samples and all timesteps of the evaluated data.
+        - callable ``(values, rng) -> values``: ``values`` is an ndarray of
+          shape ``(n_samples, n_unit_timesteps, n_unit_features)`` (a copy
+          that may be modified), ``rng`` a :class:`numpy.random.Generator`;
+          it must return an array of the same shape.
+
+        ``"zero"`` and ``"mean"`` are deterministic: every repeat gives the
+        same values, so they are evaluated once and repeated (zero std).
+    scale : float, default=0.2
+        Noise scale of ``"gaussian"`` (standard deviation) and ``"uniform"``
+        (half-width); must be > 0 for them, ignored otherwise.
+    relative_scale : bool, default=False
+        Whether the noise scale of each feature is ``scale`` times that
+        feature's standard deviation over the samples and timesteps of the
+        evaluated data (the "0.1 x the feature's std" recipe).
+    axis : {"feature", "timestep", "both"}, default="feature"
+        What a unit is: ``"feature"``, one feature at all timesteps;
+        ``"timestep"``, one timestep at all features (which lags matter);
+        ``"both"``, one ``(timestep, feature)`` cell, with unit index
+        ``t * n_features + f`` so that
+        ``feature_importances_.reshape(n_timesteps, n_features)`` is the map.
+    groups : dict or None, default=None
+        Named groups of features perturbed together at all timesteps, as
+        ``{name: [feature indices]}`` (e.g. the x, y, z axes of one sensor);
+        the units are the groups, in dict order. Only with
+        ``axis="feature"``.
+    effect : {"score", "rms", "mae"}, default="score"
+        - ``"score"``: baseline score minus perturbed score (``scoring``).
+        - ``"rms"``: root mean square change of the predictions, over samples
+          and outputs (the classic "perturbation effect").
+        - ``"mae"``: mean absolute change of the predictions.
+
+        For ``"rms"`` and ``"mae"`` classifiers are compared on
+        ``predict_proba`` if they have it, else ``decision_function``, else
+        ``predict``; other estimators on ``predict``.
+    max_batch_bytes : int, default=128 * 2**20
+        Cap on the memory of the perturbed copies evaluated at once (one
+        chunk, at least one copy of the evaluated data). Peak memory then does
+        not grow with the number of units and repeats.
+    n_jobs : int or None, default=None
+        Number of joblib workers over chunks; None means 1 unless in a
+        :func:`joblib.parallel_config` context, which also selects the
+        backend (e.g. ``"dask"`` for a dask cluster). Results are the same
+        for any value.
+    verbose : int, default=0
+        Whether to show a tqdm progress bar over the chunks (> 0).
+
+    Attributes
+    ----------
+    feature_importances_ : ndarray of shape (n_units,)
+        Mean importance of each unit over all repeats and folds.
+    feature_importances_std_ : ndarray of shape (n_units,)
+        Standard deviation over all repeats and folds.
+    importances_ : ndarray of shape (n_units, n_iter * n_folds)
+        Raw importances, fold by fold (scikit-learn's ``importances`` layout).
+    results_ : list of ndarray of shape (n_units,)
+        One array per repeat and fold (eli5's layout), the columns of
+        ``importances_``.
+    scores_ : list of float or None
+        Baseline score of each fold for ``effect="score"``, else None.
+    unit_names_ : ndarray of str of shape (n_units,)
+        ``"x0", "x1", ...`` (or the DataFrame's column names) for
+        ``axis="feature"``, ``"t0", "t1", ...`` for ``axis="timestep"``,
+        ``"x{f}@t{t}"`` for ``axis="both"``, the group names with
+        ``groups``.
+    units_ : list of (ndarray, ndarray)
+        The timestep indices and feature indices of each unit.
+    estimator_ : estimator
+        The fitted estimator: ``estimator`` itself for ``cv="prefit"``, the
+        one fitted on all of ``X`` otherwise (absent with a
+        cross-validation ``cv`` and ``refit=False``).
+    n_features_in_ : int
+        Number of features of ``X`` (last axis).
+    n_timesteps_in_ : int
+        Number of timesteps of ``X`` (1 for 2-D input).
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame.
+    caveats_ : str
+        How the importances were computed and what they do and do not show.
+
+    See Also
+    --------
+    sklearn.inspection.permutation_importance : Permutation importance of the
+        columns of 2-D data.
+    eli5.sklearn.PermutationImportance : The eli5 meta-estimator, 2-D only.
+
+    Notes
+    -----
+    The caller's ``X`` is never modified: each job perturbs its own copy.
+
+    Examples
+    --------
+    2-D data is read as one timestep, so a plain scikit-learn model works:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from seqimportance import SequencePermutationImportance
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(500, 3))
+    >>> y = 2 * X[:, 0] + X[:, 1] + 0.1 * rng.normal(size=500)
+    >>> model = LinearRegression().fit(X, y)
+    >>> imp = SequencePermutationImportance(
+    ...     model, scoring="neg_mean_squared_error", n_iter=10, random_state=0
+    ... ).fit(X, y)
+    >>> imp.unit_names_.tolist()
+    ['x0', 'x1', 'x2']
+    >>> imp.feature_importances_.round(1)  # close to 2 * w**2 * Var(x)
+    array([7.5, 2. , 0. ])
+    >>> imp.importances_.shape
+    (3, 10)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit"])],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "cv": [StrOptions({"prefit"}), "cv_object"],
+        "refit": ["boolean"],
+        "perturbation": [StrOptions(set(PERTURBATIONS)), callable],
+        "scale": [Interval(Real, None, None, closed="neither")],
+        "relative_scale": ["boolean"],
+        "axis": [StrOptions(set(AXES))],
+        "groups": [dict, None],
+        "effect": [StrOptions(set(EFFECTS))],
+        "max_batch_bytes": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        scoring=None,
+        n_iter=5,
+        random_state=None,
+        cv="prefit",
+        refit=True,
+        perturbation="shuffle",
+        scale=0.2,
+        relative_scale=False,
+        axis="feature",
+        groups=None,
+        effect="score",
+        max_batch_bytes=128 * 2**20,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.scoring = scoring
+        self.n_iter = n_iter
+        self.random_state = random_state
+        self.cv = cv
+        self.refit = refit
+        self.perturbation = perturbation
+        self.scale = scale
+        self.relative_scale = relative_scale
+        self.axis = axis
+        self.groups = groups
+        self.effect = effect
+        self.max_batch_bytes = max_batch_bytes
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None, **fit_params):
+        """Fit the estimator if asked (``cv``) and compute the importances.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_features)
+            Sequences; 2-D input (also a DataFrame) is one timestep per
+            sample. Held-out data for ``cv="prefit"`` if the importances
+            should speak of generalisation.
+        y : array-like of shape (n_samples,) or (n_samples, ...), default=None
+            Targets; needed by ``effect="score"`` with supervised scorers, and
+            to fit the estimator.
+        **fit_params : dict
+            Passed to ``estimator.fit`` (indexed per fold when they have one
+            value per sample); ignored for ``cv="prefit"``.
+
+        Returns
+        -------
+        self : object
+            The fitted meta-estimator.
+        """
+        self._validate_params()
+        input_ndim = np.ndim(X) if hasattr(X, "shape") else np.asarray(X).ndim
+        X3d = check_sequences(X, estimator=self)
+        if y is not None:
+            check_consistent_length(X3d, y)
+        _, n_timesteps, n_features = X3d.shape
+        if self.perturbation in NOISE_PERTURBATIONS and not self.scale > 0:
+            raise ValueError(
+                f"scale must be > 0 for perturbation={self.perturbation!r}: it is the "
+                f"noise scale; got scale={self.scale!r}."
+            )
+        feature_names = _get_feature_names(X)
+        unit_names, units = make_units(
+            n_timesteps, n_features, axis=self.axis, groups=self.groups,
+            feature_names=feature_names,
+        )
+        if self.effect != "score":
+            self._effect_method(self.estimator)  # fail before fitting anything
+        elif self.scoring is None and not hasattr(self.estimator, "score"):
+            make_fold_scorer(self.estimator, None)  # raises, naming the fix
+
+        base_seed = draw_base_seed(self.random_state)
+        progress = _Progress(self.verbose)
+        estimator_ = None
+        fold_importances, scores = [], []
+        try:
+            for fold, (estimator, X_eval, y_eval) in enumerate(
+                self._folds(X, X3d, y, input_ndim, fit_params)
+            ):
+                importances, score = self._evaluate_fold(
+                    estimator, X_eval, y_eval, units, base_seed, fold,
+                    input_ndim, feature_names, progress,
+                )
+                fold_importances.append(importances)
+                scores.append(score)
+            if self.cv == "prefit":
+                estimator_ = self.estimator
+            elif self.cv is None:
+                estimator_ = estimator
+            elif self.refit:
+                estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        finally:
+            progress.close()
+
+        importances = np.concatenate(fold_importances, axis=1)
+        for name in ("estimator_", "feature_names_in_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        if estimator_ is not None:
+            self.estimator_ = estimator_
+        if feature_names is not None:
+            self.feature_names_in_ = feature_names
+        self.importances_ = importances
+        self.results_ = [importances[:, k].copy() for k in range(importances.shape[1])]
+        self.feature_importances_ = importances.mean(axis=1)
+        self.feature_importances_std_ = importances.std(axis=1)
+        self.scores_ = scores if self.effect == "score" else None
+        self.unit_names_ = unit_names
+        self.units_ = units
+        self.n_features_in_ = n_features
+        self.n_timesteps_in_ = n_timesteps
+        self.caveats_ = self._caveats()
+        return self
+
+    def _folds(self, X, X3d, y, input_ndim, fit_params):
+        """Yield ``(fitted estimator, X_eval_3d, y_eval)`` for each fold."""
+        if self.cv == "prefit":
+            check_is_fitted(self.estimator)
+            _check_fitted_shape(self.estimator, X3d, input_ndim)
+            yield self.estimator, X3d, y
+        elif self.cv is None:
+            yield clone(self.estimator).fit(X, y, **fit_params), X3d, y
+        else:
+            cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+            for train, test in cv.split(X3d, y):
+                estimator = clone(self.estimator).fit(
+                    _safe_indexing(X, train),
+                    None if y is None else _safe_indexing(y, train),
+                    **_check_method_params(X, fit_params, train),
+                )
+                yield estimator, X3d[test], None if y is None else _safe_indexing(y, test)
+
+    def _evaluate_fold(
+        self, estimator, X_eval, y_eval, units, base_seed, fold, input_ndim,
+        feature_names, progress,
+    ):
+        predictor = make_predictor(estimator, input_ndim, feature_names=feature_names)
+        if self.effect == "score":
+            scorer, method = make_fold_scorer(estimator, self.scoring), None
+        else:
+            scorer, method = None, self._effect_method(estimator, predictor.methods)
+        perturbation = Perturbation(
+            self.perturbation, X_eval, scale=self.scale, relative_scale=self.relative_scale
+        )
+        evaluator = FoldEvaluator(
+            predictor, estimator, X_eval, y_eval, units, perturbation,
+            effect=self.effect, scorer=scorer, method=method, base_seed=base_seed,
+            fold=fold, input_ndim=input_ndim, feature_names=feature_names,
+        ).compute_baseline()
+        importances = compute_importances(
+            evaluator, self.n_iter, max_batch_bytes=self.max_batch_bytes,
+            n_jobs=self.n_jobs, on_chunk_done=progress.update, on_plan=progress.add,
+        )
+        return importances, evaluator.baseline_score
+
+    def _effect_method(self, estimator, methods=None):
+        """Prediction method compared by effect='rms' / 'mae'."""
+        if methods is None:
+            methods = {m for m in PREDICTION_METHODS if hasattr(estimator, m)}
+        else:  # the fast predictor's methods, or a public one it lacks
+            methods = set(methods) | {m for m in PREDICTION_METHODS if hasattr(estimator, m)}
+        if is_classifier(estimator):
+            order = ("predict_proba", "decision_function", "predict")
+        else:
+            order = ("predict", "decision_function", "predict_proba")
+        for method in order:
+            if method in methods:
+                return method
+        raise ValueError(
+            f"effect={self.effect!r} measures the change of the predictions, but "
+            f"{type(estimator).__name__} has none of the methods {', '.join(order)}. "
+            "Use effect='score' or an estimator that can predict."
+        )
+
+    def _caveats(self):
+        if callable(self.perturbation):
+            how = f"perturbed with the callable {getattr(self.perturbation, '__name__', '')!r}"
+        elif self.perturbation == "shuffle":
+            how = "shuffled across samples (each sub-series keeps its time order)"
+        elif self.perturbation in NOISE_PERTURBATIONS:
+            rel = " times each feature's standard deviation" if self.relative_scale else ""
+            how = f"perturbed with {self.perturbation} noise of scale {self.scale}{rel}"
+        else:
+            how = f"replaced by {'0' if self.perturbation == 'zero' else 'the feature mean'}"
+        unit = {"feature": "feature", "timestep": "timestep", "both": "(timestep, feature) cell"}
+        unit = "group of features" if self.groups is not None else unit[self.axis]
+        if self.effect == "score":
+            what = (
+                "the importance is the drop of the score "
+                f"({'estimator.score' if self.scoring is None else self.scoring})"
+            )
+        else:
+            what = (
+                "the importance is the "
+                f"{'root mean square' if self.effect == 'rms' else 'mean absolute'} change "
+                "of the predictions, which says how much the model reacts, not whether "
+                "it gets better or worse"
+            )
+        if self.cv == "prefit":
+            data = (
+                "They are computed on the data passed to fit: if that is the training "
+                "data, they do not reflect importance for generalisation; use held-out "
+                "data for that."
+            )
+        elif self.cv is None:
+            data = (
+                "They are computed on the data the estimator was trained on, so they do "
+                "not reflect importance for generalisation."
+            )
+        else:
+            data = (
+                "They are computed for estimators trained and evaluated on train/test "
+                "splits, not for the final estimator: they tell about importance for "
+                "generalisation, not about one particular trained model."
+            )
+        return (
+            f"Each {unit} was {how}, {self.n_iter} times; {what}. {data} Correlated "
+            "inputs share importance: perturbing one of them leaves its information "
+            "in the others."
+        )
+
+    # ------------------------------------------------------- delegation
+    @available_if(_estimator_has("predict"))
+    def predict(self, X):
+        """Predict with ``estimator_``."""
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from ``estimator_``."""
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from ``estimator_``."""
+        check_is_fitted(self)
+        return self.estimator_.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of ``estimator_``."""
+        check_is_fitted(self)
+        return self.estimator_.decision_function(X)
+
+    @available_if(_estimator_has("score"))
+    def score(self, X, y=None, **kwargs):
+        """Score of ``estimator_`` on ``(X, y)``."""
+        check_is_fitted(self)
+        return self.estimator_.score(X, y, **kwargs)
+
+    @property
+    def classes_(self):
+        """Class labels of ``estimator_``."""
+        return self.estimator_.classes_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.target_tags = copy.deepcopy(inner.target_tags)
+        tags.classifier_tags = copy.deepcopy(inner.classifier_tags)
+        tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
+        tags.input_tags = copy.deepcopy(inner.input_tags)
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.non_deterministic = inner.non_deterministic
+        return tags
+
+
+def _check_fitted_shape(estimator, X3d, input_ndim):
+    """Compare X with the shape a prefit estimator was fitted on, where known."""
+    name = type(estimator).__name__
+    n_timesteps = getattr(estimator, "n_timesteps_in_", None)
+    n_features = getattr(estimator, "n_features_in_", None)
+    if n_timesteps is not None and n_features is not None:
+        check_sequence_shape(X3d, n_timesteps, n_features, fitted_on=name)
+    elif input_ndim == 2 and n_features is not None and n_features != X3d.shape[2]:
+        raise ValueError(
+            f"X has {X3d.shape[2]} features, but {name} is expecting {n_features} "
+            f"features as input (got shape {X3d.shape[::2]})."
+        )
+
+
+class _Progress:
+    """tqdm bar over chunks, shown when verbose > 0; total grows fold by fold."""
+
+    def __init__(self, verbose):
+        self._bar = None
+        if verbose and verbose > 0:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=0, desc="SequencePermutationImportance", unit="chunk")
+
+    def add(self, n_chunks):
+        if self._bar is not None:
+            self._bar.total += n_chunks
+            self._bar.refresh()
+
+    def update(self):
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
