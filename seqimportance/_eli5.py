@@ -148,6 +148,10 @@ def _description(estimator):
         DESCRIPTION.format(effect_what=effect_what, unit_what=unit_what), width=72
     )
     caveats = (getattr(estimator, "caveats_", "") or "").strip()
+    caveats = "\n".join(  # wrap long lines, keep the caveats' own line breaks
+        textwrap.fill(line, width=72) if line.strip() else ""
+        for line in caveats.splitlines()
+    )
     return "\n" + text + "\n" + ("\n" + caveats + "\n" if caveats else "")
 
 
