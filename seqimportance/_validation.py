@@ -86,11 +86,17 @@ def check_sequences(
 
 
 def _ndim_message(input_name, shape):
-    return (
+    message = (
         f"{input_name} must be a 3-D array (n_samples, n_timesteps, n_features) "
         "or a 2-D array (n_samples, n_features), read as one timestep per "
         f"sample; got an array of shape {tuple(shape)} ({len(shape)}-D)."
     )
+    if len(shape) == 1:
+        message += (
+            " Reshape your data with .reshape(-1, 1) if it holds a single "
+            "feature or .reshape(1, -1) if it holds a single sample."
+        )
+    return message
 
 
 def check_sequence_shape(X_3d, n_timesteps, n_features, *, input_name="X", fitted_on=""):
