@@ -27,7 +27,9 @@ The raw outputs then go through the wrapper's ``_postprocess_predictions``,
 so the predictor returns what ``predict`` / ``predict_proba`` return.
 """
 
+import collections
 import threading
+import uuid
 import weakref
 
 import numpy as np
@@ -140,6 +142,8 @@ def _default_batch_size(model):
     n_timesteps = n_timesteps or 1
     width = n_features or 1
     for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":  # its output is the input
+            continue
         try:
             shape = layer.output.shape
         except (AttributeError, ValueError):
@@ -181,6 +185,11 @@ class _CompiledModel:
             input_signature=[tf.TensorSpec(x.shape, tf.as_dtype(x.dtype))],
             jit_compile=jit,
         )
+
+    @property
+    def alive(self):
+        """Whether the model is still there."""
+        return self._model_ref() is not None
 
     @property
     def tracing_count(self):
@@ -249,6 +258,31 @@ def _compiled_for(model):
         return compiled
 
 
+# Pickled copies of a predictor (joblib and dask workers receive one per task)
+# find the compiled functions through the predictor's token: in the process
+# that made it, those of the original model (same weights, nothing to trace);
+# elsewhere, those compiled for the first copy received, kept alive for the
+# next tasks by a small strong cache.
+_BY_TOKEN = weakref.WeakValueDictionary()
+_RECEIVED = collections.OrderedDict()
+_RECEIVED_SIZE = 4
+
+
+def _compiled_for_token(token, model, received):
+    with _COMPILED_LOCK:
+        compiled = _BY_TOKEN.get(token)
+    if compiled is not None and compiled.alive:
+        return compiled
+    compiled = _compiled_for(model)
+    with _COMPILED_LOCK:
+        _BY_TOKEN[token] = compiled
+        if received:
+            _RECEIVED[token] = (model, compiled)
+            while len(_RECEIVED) > _RECEIVED_SIZE:
+                _RECEIVED.popitem(last=False)
+    return compiled
+
+
 class KerasPredictor:
     """Predictions of a Keras wrapper for a whole batch, through compiled inference.
 
@@ -292,20 +326,29 @@ class KerasPredictor:
         self.methods = frozenset(methods)
         self.batch_size = batch_size
         self.jit_compile = jit_compile
+        self._token = uuid.uuid4().hex
+        self._received = False
         self._compiled = None
 
-    # The compiled functions cannot be pickled; a copy in another process
-    # compiles its own (once per model there).
+    # Compiled functions cannot be pickled: a copy finds them by token (see
+    # _compiled_for_token), so a worker compiles at most once per model.
     def __getstate__(self):
+        self.compiled  # register the token before a copy leaves
         state = self.__dict__.copy()
         state["_compiled"] = None
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._received = True
 
     @property
     def compiled(self):
         """The model's compiled functions (shared by predictors of that model)."""
         if self._compiled is None:
-            self._compiled = _compiled_for(self.estimator.model_)
+            self._compiled = _compiled_for_token(
+                self._token, self.estimator.model_, self._received
+            )
         return self._compiled
 
     @property

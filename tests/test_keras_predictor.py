@@ -1,0 +1,330 @@
+"""The compiled Keras predictor returns what the wrappers' public methods return."""
+
+import copy
+import gc
+import pickle
+import threading
+import weakref
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+keras = pytest.importorskip("keras")
+
+from sklearn.linear_model import Ridge  # noqa: E402
+
+from seqimportance import (  # noqa: E402
+    SequenceModelClassifier,
+    SequenceModelRegressor,
+    SequencePermutationImportance,
+    build_recurrent_model,
+)
+from seqimportance import _keras_predictor as kp  # noqa: E402
+from seqimportance._keras_predictor import (  # noqa: E402
+    KerasPredictor,
+    make_keras_predictor,
+)
+from seqimportance._predictors import GenericPredictor, make_predictor  # noqa: E402
+from seqimportance.datasets import make_lagged_regression, make_seed_sequences  # noqa: E402
+
+# float32 forward passes: the compiled and the eager/``model.predict`` paths
+# may differ in the last bits.
+F32 = dict(rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def seed_data():
+    return make_seed_sequences(120, n_timesteps=6, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def classifier(seed_data):
+    X, y = seed_data
+    return SequenceModelClassifier(model__units=4, epochs=1, random_state=0).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def lagged_data():
+    return make_lagged_regression(100, n_timesteps=5, n_features=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def regressor(lagged_data):
+    X, y = lagged_data
+    return SequenceModelRegressor(model__units=3, epochs=1, random_state=0).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def flat_classifier(lagged_data):
+    X, _ = lagged_data
+    X2 = X[:, -1, :]
+    y = (X2[:, 0] > 0).astype(int)
+    clf = SequenceModelClassifier(model__units=3, epochs=1, random_state=0).fit(X2, y)
+    return clf, X2
+
+
+def _rows(X, n):
+    """``n`` rows made of X's rows, so that the batch needs padding."""
+    return X[np.arange(n) % len(X)]
+
+
+# ---------------------------------------------------------------- agreement
+@pytest.mark.parametrize("n_rows", [120, 77])
+def test_classifier_matches_public_methods(classifier, seed_data, n_rows):
+    X = _rows(seed_data[0], n_rows)  # 77 = 2 x 32 + 13 padded rows
+    predictor = make_keras_predictor(classifier, batch_size=32)
+    assert isinstance(predictor, KerasPredictor)
+    assert predictor.methods == {"predict", "predict_proba"}
+    proba = predictor(X, "predict_proba")
+    expected = classifier.predict_proba(X)
+    assert proba.shape == expected.shape == (n_rows, 6)
+    assert proba.dtype == expected.dtype
+    assert_allclose(proba, expected, **F32)
+    assert_array_equal(predictor(X, "predict"), classifier.predict(X))
+
+
+def test_regressor_matches_predict(regressor, lagged_data):
+    X = _rows(lagged_data[0], 70)
+    predictor = make_keras_predictor(regressor, batch_size=64)
+    assert predictor.methods == {"predict"}
+    y_pred = predictor(X, "predict")
+    expected = regressor.predict(X)
+    assert y_pred.shape == expected.shape == (70,)
+    assert y_pred.dtype == np.float64
+    assert_allclose(y_pred, expected, **F32)
+    with pytest.raises(AttributeError, match="has no method 'predict_proba'"):
+        predictor(X, "predict_proba")
+
+
+def test_two_dimensional_input(flat_classifier):
+    clf, X2 = flat_classifier
+    predictor = make_keras_predictor(clf, batch_size=64)
+    X3 = X2[:, np.newaxis, :]  # the importance code hands over (n, 1, F)
+    assert_allclose(predictor(X3, "predict_proba"), clf.predict_proba(X2), **F32)
+    assert_array_equal(predictor(X3, "predict"), clf.predict(X2))
+
+
+def test_float64_input_and_caller_array_untouched(regressor, lagged_data):
+    X = lagged_data[0].astype(np.float64)
+    before = X.copy()
+    predictor = make_keras_predictor(regressor, batch_size=64)
+    assert_allclose(predictor(X, "predict"), regressor.predict(X), **F32)
+    assert_array_equal(X, before)
+
+
+def test_make_predictor_dispatches_to_keras(regressor, classifier):
+    assert isinstance(make_predictor(regressor, 3), KerasPredictor)
+    assert isinstance(make_predictor(classifier, 3), KerasPredictor)
+    assert isinstance(make_predictor(Ridge().fit(np.ones((3, 2)), [1, 2, 3]), 2),
+                      GenericPredictor)
+
+
+def test_importances_equal_generic_path(regressor, lagged_data, monkeypatch):
+    X, y = lagged_data
+    params = dict(n_iter=2, random_state=0, perturbation="gaussian", scale=0.5,
+                  max_batch_bytes=3 * X.nbytes)
+    fast = SequencePermutationImportance(regressor, effect="rms", **params).fit(X, y)
+    fast_score = SequencePermutationImportance(regressor, **params).fit(X, y)
+    monkeypatch.setattr(kp, "make_keras_predictor", lambda estimator: None)
+    slow = SequencePermutationImportance(regressor, effect="rms", **params).fit(X, y)
+    slow_score = SequencePermutationImportance(regressor, **params).fit(X, y)
+    assert fast.feature_importances_[0] > 0  # the model reads its inputs
+    assert_allclose(fast.importances_, slow.importances_, rtol=1e-4, atol=1e-7)
+    assert_allclose(fast_score.importances_, slow_score.importances_, rtol=1e-4, atol=1e-7)
+
+
+# ------------------------------------------------------ tracing and caching
+def test_traced_once_across_chunk_calls(regressor, lagged_data):
+    X = lagged_data[0]
+    fresh = copy.deepcopy(regressor)  # its own model: nothing traced yet
+    predictor = make_keras_predictor(fresh, batch_size=16)
+    assert predictor.tracing_count == 0
+    results = [predictor(_rows(X, n), "predict") for n in (40, 48, 16, 7)]
+    # Every call is cut into 16-row sub-batches, the last one padded.
+    assert predictor.tracing_count == 1
+    assert [len(r) for r in results] == [40, 48, 16, 7]
+    assert_allclose(results[1], fresh.predict(_rows(X, 48)), **F32)
+    # Another predictor of the same fitted model (a refit of the importance
+    # meta-estimator) reuses the compiled function.
+    again = make_keras_predictor(fresh, batch_size=16)
+    again(X, "predict")
+    assert again.tracing_count == 1
+
+
+def test_padded_shapes_are_powers_of_two():
+    assert kp._padded_rows(7, 4096) == 64
+    assert kp._padded_rows(250, 4096) == 256
+    assert kp._padded_rows(3000, 2048) == 2048
+    assert kp._padded_rows(5, 16) == 16
+
+
+def test_default_batch_size_bounds_activation_memory():
+    def model(n_timesteps, n_features, units):
+        meta = {"n_features_in_": n_features, "n_timesteps_in_": n_timesteps,
+                "n_outputs_": 1, "target_type_": "continuous", "y_ndim_": 1}
+        return build_recurrent_model(meta, {"optimizer": "adam", "loss": None},
+                                     units=units)
+
+    # 50 x (16 + 64 + 1) float32 per row: 2048 rows in 32 MiB.
+    assert kp._default_batch_size(model(50, 16, 64)) == 2048
+    assert kp._default_batch_size(model(10, 3, 8)) == 4096  # capped
+    assert kp._default_batch_size(model(2000, 64, 256)) == 64  # floor
+
+
+def test_compiled_functions_freed_with_model(regressor, lagged_data):
+    X = lagged_data[0]
+    est = copy.deepcopy(regressor)  # a model of its own
+    predictor = make_keras_predictor(est, batch_size=64, jit_compile=False)
+    predictor(X, "predict")
+    model_ref = weakref.ref(est.model_)
+    assert model_ref() in kp._COMPILED
+    n_cached = len(kp._COMPILED)
+    del est, predictor
+    gc.collect()
+    assert model_ref() is None
+    assert len(kp._COMPILED) == n_cached - 1
+
+
+def test_pickled_copy_reuses_compiled_function(regressor, lagged_data):
+    X = lagged_data[0]
+    predictor = make_keras_predictor(regressor, batch_size=64)
+    expected = predictor(X, "predict")
+    traces = predictor.tracing_count
+    copy_ = pickle.loads(pickle.dumps(predictor))
+    assert_array_equal(copy_(X, "predict"), expected)
+    assert copy_.compiled is predictor.compiled
+    assert copy_.tracing_count == traces
+
+
+def test_copy_in_another_process_compiles_once(regressor, lagged_data, monkeypatch):
+    X = lagged_data[0]
+    predictor = make_keras_predictor(regressor, batch_size=64)
+    expected = predictor(X, "predict")
+    payload = pickle.dumps(predictor)
+    # A process that never saw the token: the first copy compiles for its own
+    # model, the next copies reuse that.
+    monkeypatch.setattr(kp, "_BY_TOKEN", weakref.WeakValueDictionary())
+    monkeypatch.setattr(kp, "_RECEIVED", kp.collections.OrderedDict())
+    first, second = pickle.loads(payload), pickle.loads(payload)
+    assert_allclose(first(X, "predict"), expected, **F32)
+    assert_allclose(second(X, "predict"), expected, **F32)
+    assert first.compiled is second.compiled is not predictor.compiled
+    assert second.tracing_count == 1
+
+
+def test_concurrent_calls_from_threads(classifier, seed_data):
+    X = seed_data[0]
+    predictor = make_keras_predictor(classifier, batch_size=32)
+    expected = predictor(X, "predict_proba")
+    results = [None] * 4
+
+    def work(i):
+        results[i] = predictor(X[i:], "predict_proba")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, result in enumerate(results):
+        assert_allclose(result, expected[i:], **F32)
+
+
+# ------------------------------------------------------------------- XLA
+def test_xla_by_default_and_plain_graph_on_request(regressor, lagged_data):
+    X = lagged_data[0]
+    xla = make_keras_predictor(regressor, batch_size=32)
+    plain = make_keras_predictor(regressor, batch_size=32, jit_compile=False)
+    assert_allclose(xla(X, "predict"), plain(X, "predict"), **F32)
+    assert xla.uses_xla is True
+    assert plain.uses_xla is False
+
+
+def test_falls_back_when_xla_fails(regressor, lagged_data, monkeypatch):
+    X = lagged_data[0]
+    real_new_function = kp._CompiledModel._new_function
+
+    def failing_xla(self, x, jit):
+        function = real_new_function(self, x, jit)
+        if not jit:
+            return function
+
+        def broken(x):
+            raise RuntimeError("XLA compilation failed")
+
+        broken.experimental_get_tracing_count = lambda: 0
+        return broken
+
+    monkeypatch.setattr(kp._CompiledModel, "_new_function", failing_xla)
+    est = copy.deepcopy(regressor)
+    predictor = make_keras_predictor(est, batch_size=32)
+    assert_allclose(predictor(X, "predict"), regressor.predict(X), **F32)
+    assert predictor.uses_xla is False
+    assert "XLA compilation failed" in str(predictor.compiled.xla_error)
+    strict = make_keras_predictor(copy.deepcopy(regressor), batch_size=32,
+                                  jit_compile=True)
+    with pytest.raises(RuntimeError, match="XLA compilation failed"):
+        strict(X, "predict")
+
+
+def test_falls_back_when_xla_disagrees(regressor, lagged_data, monkeypatch):
+    X = lagged_data[0]
+    monkeypatch.setattr(kp._CompiledModel, "_agrees", lambda self, x, out: False)
+    predictor = make_keras_predictor(copy.deepcopy(regressor), batch_size=32)
+    assert_allclose(predictor(X, "predict"), regressor.predict(X), **F32)
+    assert predictor.uses_xla is False
+    strict = make_keras_predictor(copy.deepcopy(regressor), batch_size=32,
+                                  jit_compile=True)
+    with pytest.raises(RuntimeError, match="XLA-compiled outputs .* differ"):
+        strict(X, "predict")
+
+
+def test_invalid_parameters(regressor):
+    with pytest.raises(ValueError, match="jit_compile must be 'auto', True or False; "
+                                         "got 'yes'"):
+        make_keras_predictor(regressor, jit_compile="yes")
+    with pytest.raises(ValueError, match="batch_size must be a positive int; got 0"):
+        make_keras_predictor(regressor, batch_size=0)
+
+
+# ----------------------------------------------------- when it does not apply
+def _with_model(estimator, model):
+    other = copy.copy(estimator)
+    other.model_ = model
+    return other
+
+
+def test_none_for_other_estimators(lagged_data):
+    X, y = lagged_data
+    assert make_keras_predictor(Ridge().fit(X[:, 0, :], y)) is None
+    assert make_keras_predictor(SequenceModelRegressor()) is None  # not fitted
+
+
+def test_none_for_several_inputs_or_outputs(regressor):
+    inp = keras.Input((5, 3))
+    flat = keras.layers.Flatten()(inp)
+    two_out = keras.Model(inp, [keras.layers.Dense(1)(flat), keras.layers.Dense(1)(flat)])
+    assert make_keras_predictor(_with_model(regressor, two_out)) is None
+    a, b = keras.Input((5, 3)), keras.Input((5, 3))
+    added = keras.layers.Flatten()(keras.layers.Add()([a, b]))
+    two_in = keras.Model([a, b], keras.layers.Dense(1)(added))
+    assert make_keras_predictor(_with_model(regressor, two_in)) is None
+
+
+def test_none_when_predict_is_overridden(regressor):
+    class Shifted(SequenceModelRegressor):
+        def predict(self, X, **kwargs):
+            return super().predict(X, **kwargs) + 1.0
+
+    shifted = copy.copy(regressor)
+    shifted.__class__ = Shifted
+    assert make_keras_predictor(shifted) is None
+    assert isinstance(make_predictor(shifted, 3), GenericPredictor)
+
+
+def test_none_when_fitted_on_dataframe(regressor):
+    # Fitted on a 2-D DataFrame: the public methods handle the column names.
+    named = copy.copy(regressor)
+    named.feature_names_in_ = np.array(["a", "b", "c"], dtype=object)
+    assert make_keras_predictor(named) is None
