@@ -39,15 +39,15 @@ def build_recurrent_model(
     output layer and the default loss follow the target seen in fit, as in
     scikeras:
 
-    ========================================  ================  ========================
-    target                                    output            default loss
-    ========================================  ================  ========================
-    binary (classifier)                       1 sigmoid         binary_crossentropy
-    multiclass (classifier)                   n_classes softmax sparse_categorical_...
-    multilabel / per-timestep binary          1 sigmoid each    binary_crossentropy
-    continuous, 1-D y (regressor)             1 linear          mean_squared_error
-    multi-output / per-timestep (regressor)   1 linear each     mean_squared_error
-    ========================================  ================  ========================
+    ========================================  ==================  ======================
+    target                                    output              default loss
+    ========================================  ==================  ======================
+    binary (classifier)                       1 sigmoid           binary_crossentropy
+    multiclass (classifier)                   n_classes softmax   sparse_categorical_...
+    multilabel / per-timestep binary          1 sigmoid each      binary_crossentropy
+    continuous, 1-D y (regressor)             1 linear            mean_squared_error
+    multi-output / per-timestep (regressor)   1 linear each       mean_squared_error
+    ========================================  ==================  ======================
 
     A loss given to the estimator (``loss=...``) replaces the default.
 
