@@ -178,12 +178,12 @@ def test_compiled_functions_freed_with_model(regressor, lagged_data):
     predictor = make_keras_predictor(est, batch_size=64, jit_compile=False)
     predictor(X, "predict")
     model_ref = weakref.ref(est.model_)
-    assert model_ref() in kp._COMPILED
-    n_cached = len(kp._COMPILED)
+    compiled_ref = weakref.ref(predictor.compiled)
+    assert kp._COMPILED[model_ref()] is compiled_ref()
     del est, predictor
     gc.collect()
     assert model_ref() is None
-    assert len(kp._COMPILED) == n_cached - 1
+    assert compiled_ref() is None  # the compiled functions went with the model
 
 
 def test_pickled_copy_reuses_compiled_function(regressor, lagged_data):
