@@ -125,8 +125,7 @@ def build_recurrent_model(
             f"True or False. Got {per_timestep!r} instead."
         )
 
-    n_features = int(meta["n_features_in_"])
-    n_timesteps = _n_timesteps(meta)
+    n_timesteps, n_features = _input_shape(meta)
     n_out, activation, default_loss = _head(meta)
     per_timestep = _resolve_per_timestep(per_timestep, meta, n_out, n_timesteps)
 
@@ -180,11 +179,15 @@ def _check_units(units):
     return tuple(int(u) for u in units)
 
 
-def _n_timesteps(meta):
+def _input_shape(meta):
+    """(n_timesteps, n_features) from our wrappers' or plain scikeras's metadata."""
     if "n_timesteps_in_" in meta:
-        return int(meta["n_timesteps_in_"])
-    shape = meta.get("X_shape_", ())
-    return int(shape[1]) if len(shape) == 3 else 1
+        return int(meta["n_timesteps_in_"]), int(meta["n_features_in_"])
+    # A plain scikeras wrapper counts X.shape[1] as n_features_in_.
+    shape = tuple(meta.get("X_shape_", ()))
+    if len(shape) == 3:
+        return int(shape[1]), int(shape[2])
+    return 1, int(meta["n_features_in_"])
 
 
 def _is_classifier(meta):
