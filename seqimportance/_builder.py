@@ -43,7 +43,7 @@ def build_recurrent_model(
     target                                    output              default loss
     ========================================  ==================  ======================
     binary (classifier)                       1 sigmoid           binary_crossentropy
-    multiclass (classifier)                   n_classes softmax   sparse_categorical_...
+    multiclass (classifier)                   n_classes softmax   sparse_categorical\\_...
     multilabel / per-timestep binary          1 sigmoid each      binary_crossentropy
     continuous, 1-D y (regressor)             1 linear            mean_squared_error
     multi-output / per-timestep (regressor)   1 linear each       mean_squared_error
