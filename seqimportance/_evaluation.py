@@ -28,13 +28,13 @@ from ._perturbation import perturb_unit, unit_index
 from ._predictors import PREDICTION_METHODS, flat_predictions, to_estimator_input
 
 __all__ = [
+    "FoldEvaluator",
+    "chunk_bounds",
+    "compute_importances",
     "draw_base_seed",
     "job_rng",
-    "plan_jobs",
-    "chunk_bounds",
-    "FoldEvaluator",
-    "compute_importances",
     "make_fold_scorer",
+    "plan_jobs",
 ]
 
 EFFECTS = ("score", "rms", "mae")
@@ -77,7 +77,9 @@ def chunk_bounds(n_jobs_total, max_jobs_per_chunk, min_chunks=1):
 class ChunkPredictions:
     """Predictions of a chunk, computed once per method on first use."""
 
-    def __init__(self, predictor, estimator, batch, n_samples, input_ndim, feature_names):
+    def __init__(
+        self, predictor, estimator, batch, n_samples, input_ndim, feature_names
+    ):
         self.predictor = predictor
         self.estimator = estimator
         self.batch = batch
@@ -148,7 +150,7 @@ def _cached_method(name):
     return method
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def proxy_class(methods):
     """Subclass of :class:`CachedPredictionProxy` with exactly ``methods``."""
     namespace = {m: _cached_method(m) for m in PREDICTION_METHODS if m in methods}
@@ -298,7 +300,9 @@ class FoldEvaluator:
         if self.effect == "score":
             predictions = self._chunk_predictions(self.X)
             X_input = to_estimator_input(self.X, self.input_ndim, self.feature_names)
-            proxy = proxy_class(self._proxy_methods())(self.estimator, predictions, 0, X_input)
+            proxy = proxy_class(self._proxy_methods())(
+                self.estimator, predictions, 0, X_input
+            )
             self.baseline_score = float(self.scorer(proxy, X_input, self.y))
         else:
             raw = self._chunk_predictions(self.X).get(self.method)
@@ -338,7 +342,9 @@ class FoldEvaluator:
         for i, (unit, repeat) in enumerate(jobs.tolist()):
             rng = job_rng(self.base_seed, self.fold, unit, repeat)
             dst = batch[i * n_samples : (i + 1) * n_samples]
-            perturb_unit(dst, self._indices[unit], self.units[unit][1], self.perturbation, rng)
+            perturb_unit(
+                dst, self._indices[unit], self.units[unit][1], self.perturbation, rng
+            )
         return batch
 
     def evaluate(self, jobs):
@@ -348,7 +354,9 @@ class FoldEvaluator:
         if self.effect != "score":
             raw = self._chunk_predictions(batch).get(self.method)
             predictions = flat_predictions(raw, n_jobs * n_samples)
-            diff = predictions.reshape(n_jobs, n_samples, -1) - self.baseline_predictions
+            diff = (
+                predictions.reshape(n_jobs, n_samples, -1) - self.baseline_predictions
+            )
             if self.effect == "rms":
                 return np.sqrt(np.mean(np.square(diff), axis=(1, 2)))
             return np.mean(np.abs(diff), axis=(1, 2))
@@ -357,9 +365,13 @@ class FoldEvaluator:
         scores = np.empty(n_jobs)
         for i in range(n_jobs):
             X_i = to_estimator_input(
-                batch[i * n_samples : (i + 1) * n_samples], self.input_ndim, self.feature_names
+                batch[i * n_samples : (i + 1) * n_samples],
+                self.input_ndim,
+                self.feature_names,
             )
-            scores[i] = self.scorer(proxy_cls(self.estimator, predictions, i, X_i), X_i, self.y)
+            scores[i] = self.scorer(
+                proxy_cls(self.estimator, predictions, i, X_i), X_i, self.y
+            )
         return self.baseline_score - scores
 
 

@@ -1,4 +1,4 @@
-"""SequencePermutationImportance: permutation and perturbation importance for sequence models."""
+"""SequencePermutationImportance: permutation and perturbation importance."""
 
 import copy
 from numbers import Integral, Real
@@ -11,7 +11,11 @@ from sklearn.utils import _safe_indexing, check_consistent_length
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_method_params, _get_feature_names, check_is_fitted
+from sklearn.utils.validation import (
+    _check_method_params,
+    _get_feature_names,
+    check_is_fitted,
+)
 
 from ._evaluation import (
     EFFECTS,
@@ -20,7 +24,13 @@ from ._evaluation import (
     draw_base_seed,
     make_fold_scorer,
 )
-from ._perturbation import AXES, NOISE_PERTURBATIONS, PERTURBATIONS, Perturbation, make_units
+from ._perturbation import (
+    AXES,
+    NOISE_PERTURBATIONS,
+    PERTURBATIONS,
+    Perturbation,
+    make_units,
+)
 from ._predictors import PREDICTION_METHODS, make_predictor
 from ._validation import check_sequence_shape, check_sequences
 
@@ -28,7 +38,7 @@ __all__ = ["SequencePermutationImportance"]
 
 
 def _estimator_has(attr):
-    """available_if check: the fitted estimator_ (or, before fit, estimator) has ``attr``."""
+    """available_if check: estimator_ (before fit: estimator) has ``attr``."""
 
     def check(self):
         if hasattr(self, "estimator_"):
@@ -300,7 +310,10 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             )
         feature_names = _get_feature_names(X)
         unit_names, units = make_units(
-            n_timesteps, n_features, axis=self.axis, groups=self.groups,
+            n_timesteps,
+            n_features,
+            axis=self.axis,
+            groups=self.groups,
             feature_names=feature_names,
         )
         if self.effect != "score":
@@ -317,8 +330,15 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
                 self._folds(X, X3d, y, input_ndim, fit_params)
             ):
                 importances, score = self._evaluate_fold(
-                    estimator, X_eval, y_eval, units, base_seed, fold,
-                    input_ndim, feature_names, progress,
+                    estimator,
+                    X_eval,
+                    y_eval,
+                    units,
+                    base_seed,
+                    fold,
+                    input_ndim,
+                    feature_names,
+                    progress,
                 )
                 fold_importances.append(importances)
                 scores.append(score)
@@ -367,11 +387,23 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
                     None if y is None else _safe_indexing(y, train),
                     **_check_method_params(X, fit_params, train),
                 )
-                yield estimator, X3d[test], None if y is None else _safe_indexing(y, test)
+                yield (
+                    estimator,
+                    X3d[test],
+                    None if y is None else _safe_indexing(y, test),
+                )
 
     def _evaluate_fold(
-        self, estimator, X_eval, y_eval, units, base_seed, fold, input_ndim,
-        feature_names, progress,
+        self,
+        estimator,
+        X_eval,
+        y_eval,
+        units,
+        base_seed,
+        fold,
+        input_ndim,
+        feature_names,
+        progress,
     ):
         predictor = make_predictor(estimator, input_ndim, feature_names=feature_names)
         if self.effect == "score":
@@ -379,16 +411,33 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         else:
             scorer, method = None, self._effect_method(estimator, predictor.methods)
         perturbation = Perturbation(
-            self.perturbation, X_eval, scale=self.scale, relative_scale=self.relative_scale
+            self.perturbation,
+            X_eval,
+            scale=self.scale,
+            relative_scale=self.relative_scale,
         )
         evaluator = FoldEvaluator(
-            predictor, estimator, X_eval, y_eval, units, perturbation,
-            effect=self.effect, scorer=scorer, method=method, base_seed=base_seed,
-            fold=fold, input_ndim=input_ndim, feature_names=feature_names,
+            predictor,
+            estimator,
+            X_eval,
+            y_eval,
+            units,
+            perturbation,
+            effect=self.effect,
+            scorer=scorer,
+            method=method,
+            base_seed=base_seed,
+            fold=fold,
+            input_ndim=input_ndim,
+            feature_names=feature_names,
         ).compute_baseline()
         importances = compute_importances(
-            evaluator, self.n_iter, max_batch_bytes=self.max_batch_bytes,
-            n_jobs=self.n_jobs, on_chunk_done=progress.update, on_plan=progress.add,
+            evaluator,
+            self.n_iter,
+            max_batch_bytes=self.max_batch_bytes,
+            n_jobs=self.n_jobs,
+            on_chunk_done=progress.update,
+            on_plan=progress.add,
         )
         return importances, evaluator.baseline_score
 
@@ -397,7 +446,9 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         if methods is None:
             methods = {m for m in PREDICTION_METHODS if hasattr(estimator, m)}
         else:  # the fast predictor's methods, or a public one it lacks
-            methods = set(methods) | {m for m in PREDICTION_METHODS if hasattr(estimator, m)}
+            methods = set(methods) | {
+                m for m in PREDICTION_METHODS if hasattr(estimator, m)
+            }
         if is_classifier(estimator):
             order = ("predict_proba", "decision_function", "predict")
         else:
@@ -413,44 +464,57 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
 
     def _caveats(self):
         if callable(self.perturbation):
-            how = f"perturbed with the callable {getattr(self.perturbation, '__name__', '')!r}"
+            name = getattr(self.perturbation, "__name__", "")
+            how = f"perturbed with the callable {name!r}"
         elif self.perturbation == "shuffle":
             how = "shuffled across samples (each sub-series keeps its time order)"
         elif self.perturbation in NOISE_PERTURBATIONS:
-            rel = " times each feature's standard deviation" if self.relative_scale else ""
+            rel = (
+                " times each feature's standard deviation"
+                if self.relative_scale
+                else ""
+            )
             how = f"perturbed with {self.perturbation} noise of scale {self.scale}{rel}"
         else:
-            how = f"replaced by {'0' if self.perturbation == 'zero' else 'the feature mean'}"
-        unit = {"feature": "feature", "timestep": "timestep", "both": "(timestep, feature) cell"}
+            value = "0" if self.perturbation == "zero" else "the feature mean"
+            how = f"replaced by {value}"
+        unit = {
+            "feature": "feature",
+            "timestep": "timestep",
+            "both": "(timestep, feature) cell",
+        }
         unit = "group of features" if self.groups is not None else unit[self.axis]
         if self.effect == "score":
-            what = (
-                "the importance is the drop of the score "
-                f"({'estimator.score' if self.scoring is None else self.scoring})"
-            )
+            if self.scoring is None:
+                scoring = "estimator.score"
+            elif isinstance(self.scoring, str):
+                scoring = self.scoring
+            else:
+                scoring = getattr(self.scoring, "__name__", "a callable scorer")
+            what = f"the importance is the drop of the score ({scoring})"
         else:
+            change = "root mean square" if self.effect == "rms" else "mean absolute"
             what = (
-                "the importance is the "
-                f"{'root mean square' if self.effect == 'rms' else 'mean absolute'} change "
-                "of the predictions, which says how much the model reacts, not whether "
-                "it gets better or worse"
+                f"the importance is the {change} change of the predictions, which "
+                "says how much the model reacts, not whether it gets better or worse"
             )
         if self.cv == "prefit":
             data = (
-                "They are computed on the data passed to fit: if that is the training "
-                "data, they do not reflect importance for generalisation; use held-out "
-                "data for that."
+                "They are computed on the data passed to fit: if that is the "
+                "training data, they do not reflect importance for generalisation; "
+                "use held-out data for that."
             )
         elif self.cv is None:
             data = (
-                "They are computed on the data the estimator was trained on, so they do "
-                "not reflect importance for generalisation."
+                "They are computed on the data the estimator was trained on, so "
+                "they do not reflect importance for generalisation."
             )
         else:
             data = (
-                "They are computed for estimators trained and evaluated on train/test "
-                "splits, not for the final estimator: they tell about importance for "
-                "generalisation, not about one particular trained model."
+                "They are computed for estimators trained and evaluated on "
+                "train/test splits, not for the final estimator: they tell about "
+                "importance for generalisation, not about one particular trained "
+                "model."
             )
         return (
             f"Each {unit} was {how}, {self.n_iter} times; {what}. {data} Correlated "
@@ -531,7 +595,9 @@ class _Progress:
         if verbose and verbose > 0:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=0, desc="SequencePermutationImportance", unit="chunk")
+            self._bar = tqdm(
+                total=0, desc="SequencePermutationImportance", unit="chunk"
+            )
 
     def add(self, n_chunks):
         if self._bar is not None:

@@ -16,13 +16,13 @@ import numbers
 import numpy as np
 
 __all__ = [
-    "PERTURBATIONS",
-    "NOISE_PERTURBATIONS",
     "DETERMINISTIC_PERTURBATIONS",
+    "NOISE_PERTURBATIONS",
+    "PERTURBATIONS",
     "Perturbation",
     "make_units",
-    "unit_index",
     "perturb_unit",
+    "unit_index",
 ]
 
 PERTURBATIONS = ("shuffle", "gaussian", "uniform", "zero", "mean")
@@ -32,7 +32,9 @@ AXES = ("feature", "timestep", "both")
 
 
 # --------------------------------------------------------------------- units
-def make_units(n_timesteps, n_features, *, axis="feature", groups=None, feature_names=None):
+def make_units(
+    n_timesteps, n_features, *, axis="feature", groups=None, feature_names=None
+):
     """Return the names and index sets of the units to perturb.
 
     Parameters
@@ -80,9 +82,15 @@ def make_units(n_timesteps, n_features, *, axis="feature", groups=None, feature_
         names = [f"t{t}" for t in range(n_timesteps)]
         units = [(np.array([t]), all_f) for t in range(n_timesteps)]
     else:
-        names = [f"{feature_names[f]}@t{t}" for t in range(n_timesteps) for f in range(n_features)]
+        names = [
+            f"{feature_names[f]}@t{t}"
+            for t in range(n_timesteps)
+            for f in range(n_features)
+        ]
         units = [
-            (np.array([t]), np.array([f])) for t in range(n_timesteps) for f in range(n_features)
+            (np.array([t]), np.array([f]))
+            for t in range(n_timesteps)
+            for f in range(n_features)
         ]
     return np.asarray(names, dtype=str), units
 
@@ -126,7 +134,9 @@ def _as_index(indices, size):
     if indices.size == size:
         return slice(None)
     start = int(indices[0])
-    if indices.size == 1 or np.array_equal(indices, np.arange(start, start + indices.size)):
+    if indices.size == 1 or np.array_equal(
+        indices, np.arange(start, start + indices.size)
+    ):
         return slice(start, start + indices.size)
     return indices
 
@@ -197,10 +207,11 @@ class Perturbation:
         return isinstance(self.kind, str) and self.kind in DETERMINISTIC_PERTURBATIONS
 
     def __call__(self, values, rng, features):
-        """Return perturbed ``values`` of shape (n_samples, n_unit_timesteps, n_unit_features).
+        """Return the perturbed ``values``, of the same shape.
 
-        ``features`` are the feature indices of the last axis; ``values`` may
-        be modified in place.
+        ``values`` has shape ``(n_samples, n_unit_timesteps,
+        n_unit_features)`` and may be modified in place; ``features`` are the
+        feature indices of its last axis.
         """
         kind = self.kind
         if kind == "shuffle":

@@ -18,9 +18,19 @@ import numpy as np
 
 from ._validation import as_input_ndim
 
-__all__ = ["PREDICTION_METHODS", "GenericPredictor", "make_predictor", "to_estimator_input"]
+__all__ = [
+    "PREDICTION_METHODS",
+    "GenericPredictor",
+    "make_predictor",
+    "to_estimator_input",
+]
 
-PREDICTION_METHODS = ("predict", "predict_proba", "decision_function", "predict_log_proba")
+PREDICTION_METHODS = (
+    "predict",
+    "predict_proba",
+    "decision_function",
+    "predict_log_proba",
+)
 
 
 def to_estimator_input(X_3d, input_ndim, feature_names=None):
@@ -66,11 +76,14 @@ class GenericPredictor:
         return getattr(self.estimator, method)(X)
 
     def __repr__(self):
-        return f"GenericPredictor({type(self.estimator).__name__}, input_ndim={self.input_ndim})"
+        name = type(self.estimator).__name__
+        return f"GenericPredictor({name}, input_ndim={self.input_ndim})"
 
 
 def _has_keras_hooks(estimator):
-    return hasattr(estimator, "_sequence_input") and hasattr(estimator, "_postprocess_predictions")
+    return hasattr(estimator, "_sequence_input") and hasattr(
+        estimator, "_postprocess_predictions"
+    )
 
 
 def make_predictor(estimator, input_ndim, *, feature_names=None):

@@ -4,12 +4,26 @@ The oracle throughout is the unbatched computation: copy X, perturb one unit
 with the job's generator, call the scorer (or predict) on the real estimator.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier, is_regressor
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    is_classifier,
+    is_regressor,
+)
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.metrics import average_precision_score, f1_score, get_scorer, make_scorer, mean_absolute_error
+from sklearn.metrics import (
+    average_precision_score,
+    f1_score,
+    get_scorer,
+    make_scorer,
+    mean_absolute_error,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVC
@@ -28,7 +42,12 @@ from seqimportance._evaluation import (
     plan_jobs,
     proxy_class,
 )
-from seqimportance._perturbation import Perturbation, make_units, perturb_unit, unit_index
+from seqimportance._perturbation import (
+    Perturbation,
+    make_units,
+    perturb_unit,
+    unit_index,
+)
 from seqimportance._predictors import GenericPredictor, flat_predictions, make_predictor
 from seqimportance._validation import as_input_ndim
 
@@ -112,12 +131,24 @@ def _regressor(data):
     return RecordingRegressor(model).fit(X, signal), X, signal
 
 
-def _evaluator(est, X, y, kind="shuffle", effect="score", scoring=None, method=None, fold=0, **kw):
+def _evaluator(
+    est, X, y, kind="shuffle", effect="score", scoring=None, method=None, fold=0, **kw
+):
     _, units = make_units(T, F, axis=kw.pop("axis", "feature"))
     return FoldEvaluator(
-        GenericPredictor(est, 3), est, X, y, units, Perturbation(kind, X, scale=0.5),
-        effect=effect, scorer=make_fold_scorer(est, scoring) if effect == "score" else None,
-        method=method, base_seed=1234, fold=fold, input_ndim=3, **kw,
+        GenericPredictor(est, 3),
+        est,
+        X,
+        y,
+        units,
+        Perturbation(kind, X, scale=0.5),
+        effect=effect,
+        scorer=make_fold_scorer(est, scoring) if effect == "score" else None,
+        method=method,
+        base_seed=1234,
+        fold=fold,
+        input_ndim=3,
+        **kw,
     ).compute_baseline()
 
 
@@ -130,7 +161,13 @@ def _unbatched_scores(est, X, y, scorer, kind="shuffle", n_repeats=3, fold=0):
     for u, unit in enumerate(units):
         for r in range(n_repeats):
             Xp = X.copy()
-            perturb_unit(Xp, unit_index(unit, T, F), unit[1], perturbation, job_rng(1234, fold, u, r))
+            perturb_unit(
+                Xp,
+                unit_index(unit, T, F),
+                unit[1],
+                perturbation,
+                job_rng(1234, fold, u, r),
+            )
             out[u, r] = baseline - scorer(est, Xp, y)
     return out
 
@@ -150,12 +187,15 @@ def test_plan_jobs_is_unit_major():
     assert jobs.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1]]
 
 
-@pytest.mark.parametrize("n, per_chunk, min_chunks", [(15, 4, 1), (15, 15, 1), (15, 100, 2), (7, 1, 1), (3, 10, 8)])
+@pytest.mark.parametrize(
+    "n, per_chunk, min_chunks",
+    [(15, 4, 1), (15, 15, 1), (15, 100, 2), (7, 1, 1), (3, 10, 8)],
+)
 def test_chunk_bounds_cover_all_jobs_in_balanced_chunks(n, per_chunk, min_chunks):
     bounds = chunk_bounds(n, per_chunk, min_chunks)
     sizes = [b - a for a, b in bounds]
     assert bounds[0][0] == 0 and bounds[-1][1] == n
-    assert all(b == a2 for (_, b), (a2, _) in zip(bounds, bounds[1:]))
+    assert all(b == a2 for (_, b), (a2, _) in itertools.pairwise(bounds))
     assert max(sizes) <= per_chunk and max(sizes) - min(sizes) <= 1
     assert len(bounds) >= min(min_chunks, n)
 
@@ -178,13 +218,25 @@ def test_batch_holds_each_job_perturbed_copy_and_leaves_X_alone(data):
     for i, (u, r) in enumerate(jobs):
         expected = X.copy()
         unit = evaluator.units[u]
-        perturb_unit(expected, unit_index(unit, T, F), unit[1], evaluator.perturbation, job_rng(1234, 0, u, r))
+        perturb_unit(
+            expected,
+            unit_index(unit, T, F),
+            unit[1],
+            evaluator.perturbation,
+            job_rng(1234, 0, u, r),
+        )
         assert_array_equal(batch[i * N : (i + 1) * N], expected)
     assert_array_equal(X, X_before)
 
 
 # ------------------------------------------- batched == unbatched, to float equality
-CLASSIFIER_SCORINGS = ["roc_auc", "accuracy", "neg_log_loss", _custom_classifier_scorer, None]
+CLASSIFIER_SCORINGS = [
+    "roc_auc",
+    "accuracy",
+    "neg_log_loss",
+    _custom_classifier_scorer,
+    None,
+]
 REGRESSOR_SCORINGS = ["neg_mean_squared_error", "r2", _custom_regressor_scorer, None]
 
 
@@ -221,7 +273,9 @@ def test_batched_scores_equal_unbatched_regressor(data, scoring):
 
 def test_pos_label_and_string_classes_are_handled_as_sklearn(data):
     est, X, y = _classifier(data, labels=("no", "yes"))
-    ap_no = make_scorer(average_precision_score, response_method="predict_proba", pos_label="no")
+    ap_no = make_scorer(
+        average_precision_score, response_method="predict_proba", pos_label="no"
+    )
     for scoring in ["roc_auc", make_scorer(f1_score, pos_label="no"), ap_no]:
         scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
         expected = _unbatched_scores(est, X, y, scorer)
@@ -232,7 +286,9 @@ def test_pos_label_and_string_classes_are_handled_as_sklearn(data):
 def test_decision_function_scorers_use_the_cached_decision_function(data):
     X, signal = data
     y = (signal > 0).astype(int)
-    est = RecordingClassifier(make_pipeline(FunctionTransformer(_flatten), SVC())).fit(X, y)
+    est = RecordingClassifier(make_pipeline(FunctionTransformer(_flatten), SVC())).fit(
+        X, y
+    )
     expected = _unbatched_scores(est, X, y, get_scorer("roc_auc"))
     evaluator = _evaluator(est, X, y, scoring="roc_auc")
     est.calls = []
@@ -253,16 +309,26 @@ def test_deterministic_perturbations_are_evaluated_once(data):
 @pytest.mark.parametrize("effect", ["rms", "mae"])
 def test_prediction_effects_equal_numpy_oracle(data, effect):
     est, X, y = _classifier(data)
-    evaluator = _evaluator(est, X, y, kind="gaussian", effect=effect, method="predict_proba")
+    evaluator = _evaluator(
+        est, X, y, kind="gaussian", effect=effect, method="predict_proba"
+    )
     got = compute_importances(evaluator, 3, max_batch_bytes=2 * X.nbytes)
     base = est.predict_proba(X)
     _, units = make_units(T, F)
     for u, unit in enumerate(units):
         for r in range(3):
             Xp = X.copy()
-            perturb_unit(Xp, unit_index(unit, T, F), unit[1], evaluator.perturbation, job_rng(1234, 0, u, r))
+            perturb_unit(
+                Xp,
+                unit_index(unit, T, F),
+                unit[1],
+                evaluator.perturbation,
+                job_rng(1234, 0, u, r),
+            )
             diff = est.predict_proba(Xp) - base
-            expected = np.sqrt(np.mean(diff**2)) if effect == "rms" else np.mean(np.abs(diff))
+            expected = (
+                np.sqrt(np.mean(diff**2)) if effect == "rms" else np.mean(np.abs(diff))
+            )
             assert_allclose(got[u, r], expected, rtol=1e-12)
 
 
@@ -270,9 +336,14 @@ def test_chunking_and_fold_seeding(data):
     est, X, y = _regressor(data)
     whole = compute_importances(_evaluator(est, X, y), 5)
     for max_bytes in (1, 2 * X.nbytes, 7 * X.nbytes):
-        assert_array_equal(compute_importances(_evaluator(est, X, y), 5, max_batch_bytes=max_bytes), whole)
+        assert_array_equal(
+            compute_importances(_evaluator(est, X, y), 5, max_batch_bytes=max_bytes),
+            whole,
+        )
     # Another fold index draws other perturbations.
-    assert not np.array_equal(compute_importances(_evaluator(est, X, y, fold=1), 5), whole)
+    assert not np.array_equal(
+        compute_importances(_evaluator(est, X, y, fold=1), 5), whole
+    )
 
 
 def test_memory_per_chunk_is_bounded(data, monkeypatch):
@@ -280,7 +351,11 @@ def test_memory_per_chunk_is_bounded(data, monkeypatch):
     evaluator = _evaluator(est, X, y, effect="rms", method="predict")
     sizes = []
     build = evaluator.build_batch
-    monkeypatch.setattr(evaluator, "build_batch", lambda jobs: sizes.append(build(jobs).nbytes) or build(jobs))
+    monkeypatch.setattr(
+        evaluator,
+        "build_batch",
+        lambda jobs: sizes.append(build(jobs).nbytes) or build(jobs),
+    )
     compute_importances(evaluator, 10, max_batch_bytes=4 * X.nbytes + 10)
     assert len(sizes) == 8 and max(sizes) <= 4 * X.nbytes
 
@@ -289,7 +364,10 @@ def test_progress_callbacks(data):
     est, X, y = _regressor(data)
     planned, done = [], []
     compute_importances(
-        _evaluator(est, X, y), 2, max_batch_bytes=X.nbytes, on_plan=planned.append,
+        _evaluator(est, X, y),
+        2,
+        max_batch_bytes=X.nbytes,
+        on_plan=planned.append,
         on_chunk_done=lambda: done.append(1),
     )
     assert planned == [F * 2] and len(done) == F * 2
@@ -311,7 +389,7 @@ def test_proxy_exposes_exactly_the_estimator_methods(data):
 
 
 def test_proxy_answers_from_cache_for_its_X_only(data):
-    est, X, y = _regressor(data)
+    est, X, _y = _regressor(data)
     batch = np.concatenate([X, X[::-1]])
     cache = ChunkPredictions(GenericPredictor(est, 3), est, batch, N, 3, None)
     X1 = batch[N:]
@@ -332,8 +410,10 @@ def test_estimator_score_is_batched_for_mixins_and_pipelines(data):
     X, signal = data
     flat = _flatten(X)
     # sklearn's RegressorMixin.score, directly and as a Pipeline's final step.
-    for est in [LinearRegression().fit(flat, signal),
-                make_pipeline(StandardScaler(), LinearRegression()).fit(flat, signal)]:
+    for est in [
+        LinearRegression().fit(flat, signal),
+        make_pipeline(StandardScaler(), LinearRegression()).fit(flat, signal),
+    ]:
         scorer = EstimatorScore(est)
         assert scorer.func is not None
         predictor = GenericPredictor(est, 2)
@@ -362,7 +442,7 @@ def test_flat_predictions_stacks_outputs_and_rejects_labels():
 
 
 def test_make_predictor_is_generic_for_sklearn_estimators(data):
-    est, X, y = _regressor(data)
+    est, X, _y = _regressor(data)
     predictor = make_predictor(est, 3)
     assert isinstance(predictor, GenericPredictor)
     assert_array_equal(predictor(X, "predict"), est.predict(X))

@@ -2,6 +2,8 @@
 sklearn and eli5, and the scikit-learn meta-estimator contract."""
 
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -45,7 +47,10 @@ class _Flat(BaseEstimator):
         else:
             check_is_fitted(self)
             check_sequence_shape(
-                X3, self.n_timesteps_in_, self.n_features_in_, fitted_on=type(self).__name__
+                X3,
+                self.n_timesteps_in_,
+                self.n_features_in_,
+                fitted_on=type(self).__name__,
             )
         return X3.reshape(len(X3), -1)
 
@@ -61,7 +66,9 @@ class FlatLinearRegression(RegressorMixin, _Flat):
 
     def fit(self, X, y, sample_weight=None):
         model = LinearRegression() if self.alpha == 0 else Ridge(alpha=self.alpha)
-        self.model_ = model.fit(self._flat(X, reset=True), y, sample_weight=sample_weight)
+        self.model_ = model.fit(
+            self._flat(X, reset=True), y, sample_weight=sample_weight
+        )
         return self
 
     def predict(self, X):
@@ -109,7 +116,9 @@ class ScoreOnly(BaseEstimator):
 @pytest.fixture(scope="module")
 def lagged():
     """Features 0 and 1 matter, at lags 0 and 3; 512 samples (a multiple of 16)."""
-    X, y = make_lagged_regression(512, n_timesteps=6, n_features=4, lags=(0, 3), random_state=0)
+    X, y = make_lagged_regression(
+        512, n_timesteps=6, n_features=4, lags=(0, 3), random_state=0
+    )
     return X, y, FlatLinearRegression().fit(X, y)
 
 
@@ -139,7 +148,9 @@ def test_closed_form_2d_linear_model():
     assert_allclose(imp.feature_importances_[:3], expected[:3], rtol=0.05)
     assert abs(imp.feature_importances_[3]) < 0.01
     # Against the population values as well: 2 * w**2 * sigma**2.
-    assert_allclose(imp.feature_importances_[:3], 2 * w[:3] ** 2 * [1.0, 4.0, 0.25], rtol=0.1)
+    assert_allclose(
+        imp.feature_importances_[:3], 2 * w[:3] ** 2 * [1.0, 4.0, 0.25], rtol=0.1
+    )
 
 
 def test_closed_form_3d_feature_units(lagged):
@@ -147,7 +158,9 @@ def test_closed_form_3d_feature_units(lagged):
     X, y, model = lagged
     imp = _spi(model, scoring="neg_mean_squared_error", n_iter=30).fit(X, y)
     contribution = np.einsum("ntf,tf->nf", X, model.coef_)
-    assert_allclose(imp.feature_importances_[:2], 2 * contribution.var(axis=0)[:2], rtol=0.05)
+    assert_allclose(
+        imp.feature_importances_[:2], 2 * contribution.var(axis=0)[:2], rtol=0.05
+    )
     # make_lagged_regression's documented value: 2 * coef**2 = 2 for unit-variance inputs.
     assert_allclose(imp.feature_importances_[:2], 2.0, rtol=0.1)
     assert np.all(np.abs(imp.feature_importances_[2:]) < 0.01)
@@ -174,8 +187,10 @@ def test_planted_features_rank_first_regression(lagged, perturbation, effect):
 @pytest.mark.parametrize("perturbation", PERTURBATIONS)
 def test_planted_features_rank_first_classification(seeds, perturbation, effect):
     X, y, model = seeds
-    imp = _spi(model, perturbation=perturbation, effect=effect, scoring="roc_auc", n_iter=3)
-    imp.fit(X, y, **{})
+    imp = _spi(
+        model, perturbation=perturbation, effect=effect, scoring="roc_auc", n_iter=3
+    )
+    imp.fit(X, y)
     relevant, noise = imp.feature_importances_[:2], imp.feature_importances_[2]
     assert relevant.min() > 3 * abs(noise)
 
@@ -208,7 +223,9 @@ def test_both_axis_is_a_timestep_by_feature_map(lagged):
 def test_groups_are_perturbed_together(lagged):
     X, y, model = lagged
     groups = {"noise": [2, 3], "signal": [0, 1], "first": [0]}
-    imp = _spi(model, groups=groups, n_iter=5, scoring="neg_mean_squared_error").fit(X, y)
+    imp = _spi(model, groups=groups, n_iter=5, scoring="neg_mean_squared_error").fit(
+        X, y
+    )
     assert imp.unit_names_.tolist() == ["noise", "signal", "first"]
     noise, signal, first = imp.feature_importances_
     # Independent contributions add up: shuffling both costs about the sum.
@@ -241,14 +258,21 @@ def test_agrees_with_sklearn_permutation_importance(tabular, kind):
     model.fit(X, y)
     n = 100
     ours = _spi(model, scoring=scoring, n_iter=n).fit(X, y)
-    ref = permutation_importance(model, X, y, scoring=scoring, n_repeats=n, random_state=0)
+    ref = permutation_importance(
+        model, X, y, scoring=scoring, n_repeats=n, random_state=0
+    )
     assert _within_standard_errors(
-        ours.feature_importances_, ours.feature_importances_std_,
-        ref.importances_mean, ref.importances_std, n,
+        ours.feature_importances_,
+        ours.feature_importances_std_,
+        ref.importances_mean,
+        ref.importances_std,
+        n,
     )
     # Not trivially equal: the draws differ, the distributions agree.
     assert not np.allclose(ours.feature_importances_, ref.importances_mean, rtol=1e-9)
-    assert_allclose(ours.feature_importances_std_, ref.importances_std, rtol=0.35, atol=1e-3)
+    assert_allclose(
+        ours.feature_importances_std_, ref.importances_std, rtol=0.35, atol=1e-3
+    )
 
 
 def test_agrees_with_eli5_permutation_importance(tabular):
@@ -260,8 +284,11 @@ def test_agrees_with_eli5_permutation_importance(tabular):
     ours = _spi(model, n_iter=n).fit(X, y)
     ref = PermutationImportance(model, n_iter=n, random_state=0).fit(X, y)
     assert _within_standard_errors(
-        ours.feature_importances_, ours.feature_importances_std_,
-        ref.feature_importances_, ref.feature_importances_std_, n,
+        ours.feature_importances_,
+        ours.feature_importances_std_,
+        ref.feature_importances_,
+        ref.feature_importances_std_,
+        n,
     )
     assert len(ours.results_) == len(ref.results_) == n
     assert_allclose(ours.scores_[0], ref.scores_[0])  # same baseline score
@@ -282,12 +309,16 @@ def test_rms_of_a_classifier_compares_probabilities(seeds):
 
 def test_mae_without_predict_proba_uses_decision_function(seeds):
     X, y, _ = seeds
-    model = make_pipeline(FunctionTransformer(lambda Z: Z.reshape(len(Z), -1)), SVC()).fit(X, y)
+    model = make_pipeline(
+        FunctionTransformer(lambda Z: Z.reshape(len(Z), -1)), SVC()
+    ).fit(X, y)
     imp = _spi(model, perturbation="mean", effect="mae").fit(X, y)
     base = model.decision_function(X)
     Xm = X.copy()
     Xm[:, :, 0] = X[:, :, 0].mean()
-    assert_allclose(imp.feature_importances_[0], np.mean(np.abs(model.decision_function(Xm) - base)))
+    assert_allclose(
+        imp.feature_importances_[0], np.mean(np.abs(model.decision_function(Xm) - base))
+    )
 
 
 def test_rms_needs_no_target(lagged):
@@ -316,24 +347,49 @@ def test_baseline_scores_and_layouts(lagged):
 def test_same_random_state_same_numbers(lagged):
     X, y, model = lagged
     for perturbation in ["shuffle", "gaussian", "uniform"]:
-        a = _spi(model, perturbation=perturbation, random_state=7).fit(X, y).importances_
-        b = _spi(model, perturbation=perturbation, random_state=7).fit(X, y).importances_
-        c = _spi(model, perturbation=perturbation, random_state=np.random.RandomState(7))
+        a = (
+            _spi(model, perturbation=perturbation, random_state=7)
+            .fit(X, y)
+            .importances_
+        )
+        b = (
+            _spi(model, perturbation=perturbation, random_state=7)
+            .fit(X, y)
+            .importances_
+        )
+        c = _spi(
+            model, perturbation=perturbation, random_state=np.random.RandomState(7)
+        )
         assert_array_equal(a, b)
         assert_array_equal(a, c.fit(X, y).importances_)
-        assert not np.array_equal(a, _spi(model, perturbation=perturbation, random_state=8).fit(X, y).importances_)
+        assert not np.array_equal(
+            a,
+            _spi(model, perturbation=perturbation, random_state=8)
+            .fit(X, y)
+            .importances_,
+        )
 
 
 def test_chunk_size_and_n_jobs_do_not_change_the_numbers(lagged):
     # 512 samples: each job's rows keep their alignment in every chunking, so
     # even the BLAS arithmetic of the model is the same row by row.
     X, y, model = lagged
-    params = dict(perturbation="gaussian", n_iter=3, scoring="neg_mean_squared_error")
+    params = {
+        "perturbation": "gaussian",
+        "n_iter": 3,
+        "scoring": "neg_mean_squared_error",
+    }
     reference = _spi(model, **params).fit(X, y).importances_
     for max_batch_bytes in (1, 2 * X.nbytes, 5 * X.nbytes + 1):
-        got = _spi(model, max_batch_bytes=max_batch_bytes, **params).fit(X, y).importances_
+        got = (
+            _spi(model, max_batch_bytes=max_batch_bytes, **params)
+            .fit(X, y)
+            .importances_
+        )
         assert_array_equal(got, reference)
-    assert_array_equal(_spi(model, n_jobs=2, **params).fit(X, y).importances_, reference)
+    assert_array_equal(
+        _spi(model, n_jobs=2, **params).fit(X, y).importances_, reference
+    )
     with parallel_config(backend="threading", n_jobs=2):
         assert_array_equal(_spi(model, **params).fit(X, y).importances_, reference)
 
@@ -342,11 +398,13 @@ def test_runs_on_a_dask_cluster(lagged):
     distributed = pytest.importorskip("distributed")
     X, y, model = lagged
     reference = _spi(model, effect="rms", n_iter=2).fit(X, y).importances_
-    with distributed.Client(
-        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    with (
+        distributed.Client(
+            processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+        ),
+        parallel_config(backend="dask"),
     ):
-        with parallel_config(backend="dask"):
-            got = _spi(model, effect="rms", n_iter=2, max_batch_bytes=X.nbytes).fit(X, y)
+        got = _spi(model, effect="rms", n_iter=2, max_batch_bytes=X.nbytes).fit(X, y)
     assert_array_equal(got.importances_, reference)
 
 
@@ -396,18 +454,30 @@ def test_dataframe_input_keeps_names_and_numbers(tabular):
 # ------------------------------------------------------------- bad input
 def test_errors_for_bad_data(lagged):
     X, y, model = lagged
-    with pytest.raises(ValueError, match=r"must be a 3-D array .* got an array of shape \(512, 6, 4, 1\) \(4-D\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"must be a 3-D array .* got an array of shape \(512, 6, 4, 1\) \(4-D\)",
+    ):
         _spi(model).fit(X[..., np.newaxis], y)
     with pytest.raises(ValueError, match=r"shape \(512,\) \(1-D\)"):
         _spi(model).fit(X[:, 0, 0], y)
-    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[512, 500\]"):
+    with pytest.raises(
+        ValueError, match=r"inconsistent numbers of samples: \[512, 500\]"
+    ):
         _spi(model).fit(X, y[:500])
-    with pytest.raises(ValueError, match="X has 3 features, but FlatLinearRegression is expecting 4"):
+    with pytest.raises(
+        ValueError, match="X has 3 features, but FlatLinearRegression is expecting 4"
+    ):
         _spi(model).fit(X[:, :, :3], y)
-    with pytest.raises(ValueError, match="X has 5 timesteps, but FlatLinearRegression was fitted on sequences of 6"):
+    with pytest.raises(
+        ValueError,
+        match="X has 5 timesteps, but FlatLinearRegression was fitted on sequences of 6",
+    ):
         _spi(model).fit(X[:, :5], y)
     tabular_model = LinearRegression().fit(X[:, 0, :], y)
-    with pytest.raises(ValueError, match="X has 3 features, but LinearRegression is expecting 4"):
+    with pytest.raises(
+        ValueError, match="X has 3 features, but LinearRegression is expecting 4"
+    ):
         _spi(tabular_model).fit(X[:, 0, :3], y)
     X_nan, X_inf = X.copy(), X.copy()
     X_nan[3, 2, 1], X_inf[0, 0, 0] = np.nan, np.inf
@@ -420,18 +490,42 @@ def test_errors_for_bad_data(lagged):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"n_iter": 0}, r"The 'n_iter' parameter of SequencePermutationImportance must be an int in the range \[1, inf\)\. Got 0 instead"),
-        ({"perturbation": "swap"}, r"The 'perturbation' parameter .* must be a str among .*'shuffle'.* or a callable\. Got 'swap' instead"),
-        ({"effect": "auc"}, r"The 'effect' parameter .* must be a str among .*'rms'.*\. Got 'auc' instead"),
-        ({"axis": "sample"}, r"The 'axis' parameter .* must be a str among .*'timestep'.*\. Got 'sample' instead"),
+        (
+            {"n_iter": 0},
+            r"The 'n_iter' parameter of SequencePermutationImportance must be an int in the range \[1, inf\)\. Got 0 instead",
+        ),
+        (
+            {"perturbation": "swap"},
+            r"The 'perturbation' parameter .* must be a str among .*'shuffle'.* or a callable\. Got 'swap' instead",
+        ),
+        (
+            {"effect": "auc"},
+            r"The 'effect' parameter .* must be a str among .*'rms'.*\. Got 'auc' instead",
+        ),
+        (
+            {"axis": "sample"},
+            r"The 'axis' parameter .* must be a str among .*'timestep'.*\. Got 'sample' instead",
+        ),
         ({"scoring": "accuracyy"}, r"The 'scoring' parameter"),
         ({"cv": "auto"}, r"The 'cv' parameter"),
         ({"max_batch_bytes": 0}, r"The 'max_batch_bytes' parameter"),
-        ({"perturbation": "gaussian", "scale": 0}, r"scale must be > 0 for perturbation='gaussian': it is the noise scale; got scale=0"),
-        ({"perturbation": "uniform", "scale": -0.1}, r"scale must be > 0 for perturbation='uniform'.*got scale=-0.1"),
-        ({"groups": {"g": [0, 7]}}, r"groups\['g'\] has feature indices out of range: \[7\]; X has 4 features"),
+        (
+            {"perturbation": "gaussian", "scale": 0},
+            r"scale must be > 0 for perturbation='gaussian': it is the noise scale; got scale=0",
+        ),
+        (
+            {"perturbation": "uniform", "scale": -0.1},
+            r"scale must be > 0 for perturbation='uniform'.*got scale=-0.1",
+        ),
+        (
+            {"groups": {"g": [0, 7]}},
+            r"groups\['g'\] has feature indices out of range: \[7\]; X has 4 features",
+        ),
         ({"groups": {"g": [0]}, "axis": "timestep"}, r"need axis='feature'"),
-        ({"groups": [[0, 1]]}, r"The 'groups' parameter .* must be an instance of 'dict' or None"),
+        (
+            {"groups": [[0, 1]]},
+            r"The 'groups' parameter .* must be an instance of 'dict' or None",
+        ),
     ],
 )
 def test_errors_for_bad_parameters(lagged, params, match):
@@ -450,14 +544,19 @@ def test_scale_is_ignored_without_noise(lagged):
 
 def test_unfitted_estimator_with_prefit(lagged):
     X, y, _ = lagged
-    with pytest.raises(NotFittedError, match="FlatLinearRegression instance is not fitted yet"):
+    with pytest.raises(
+        NotFittedError, match="FlatLinearRegression instance is not fitted yet"
+    ):
         _spi(FlatLinearRegression()).fit(X, y)
 
 
 def test_estimator_that_cannot_predict(lagged):
     X, y, _ = lagged
     for effect in ("rms", "mae"):
-        with pytest.raises(ValueError, match=rf"effect='{effect}' measures the change of the predictions, but ScoreOnly has none of the methods predict, decision_function, predict_proba"):
+        with pytest.raises(
+            ValueError,
+            match=rf"effect='{effect}' measures the change of the predictions, but ScoreOnly has none of the methods predict, decision_function, predict_proba",
+        ):
             _spi(ScoreOnly(), effect=effect, cv=None).fit(X, y)
 
 
@@ -472,7 +571,10 @@ def test_scoring_none_needs_a_score_method(lagged):
         def predict(self, X):
             return np.zeros(len(X))
 
-    with pytest.raises(TypeError, match="scoring=None uses the estimator's score method, but NoScore has none"):
+    with pytest.raises(
+        TypeError,
+        match="scoring=None uses the estimator's score method, but NoScore has none",
+    ):
         _spi(NoScore(), cv=None).fit(X, y)
     _spi(NoScore(), cv=None, scoring="r2").fit(X, y)
 
@@ -508,7 +610,9 @@ def test_cv_splits_fold_by_fold_and_refits(lagged):
     assert "train/test splits" in by_int.caveats_
     assert_allclose(by_int.estimator_.coef_, FlatLinearRegression().fit(X, y).coef_)
     by_splitter = _spi(FlatLinearRegression(), cv=KFold(3), n_iter=2).fit(X, y)
-    by_list = _spi(FlatLinearRegression(), cv=list(KFold(3).split(X)), n_iter=2).fit(X, y)
+    by_list = _spi(FlatLinearRegression(), cv=list(KFold(3).split(X)), n_iter=2).fit(
+        X, y
+    )
     assert_array_equal(by_splitter.importances_, by_int.importances_)
     assert_array_equal(by_list.importances_, by_int.importances_)
     # Held-out scores: each fold's baseline is the fold model's test score.
@@ -538,10 +642,14 @@ def test_fit_params_are_passed_and_split_per_fold(lagged):
     X, y, _ = lagged
     weights = np.ones(len(y))
     plain = _spi(FlatLinearRegression(), cv=2, n_iter=2).fit(X, y)
-    weighted = _spi(FlatLinearRegression(), cv=2, n_iter=2).fit(X, y, sample_weight=weights)
+    weighted = _spi(FlatLinearRegression(), cv=2, n_iter=2).fit(
+        X, y, sample_weight=weights
+    )
     assert_allclose(weighted.importances_, plain.importances_)
     weights[: len(y) // 2] = 0  # the first fold's training part has no weight at all
-    skewed = _spi(FlatLinearRegression(), cv=None, n_iter=2).fit(X, y, sample_weight=weights)
+    skewed = _spi(FlatLinearRegression(), cv=None, n_iter=2).fit(
+        X, y, sample_weight=weights
+    )
     expected = FlatLinearRegression().fit(X[len(y) // 2 :], y[len(y) // 2 :]).coef_
     assert_allclose(skewed.estimator_.coef_, expected, atol=1e-8)
 
@@ -550,7 +658,12 @@ def test_fit_params_are_passed_and_split_per_fold(lagged):
 def test_delegation(seeds, lagged):
     X, y, model = seeds
     imp = _spi(model, n_iter=1).fit(X, y)
-    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+    for method in (
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+    ):
         assert_array_equal(getattr(imp, method)(X), getattr(model, method)(X))
     assert imp.score(X, y) == model.score(X, y)
     assert_array_equal(imp.classes_, model.classes_)
@@ -561,7 +674,7 @@ def test_delegation(seeds, lagged):
 
 
 def test_tags_delegate_with_three_d_input(seeds):
-    X, y, model = seeds
+    _X, _y, model = seeds
     clf = _spi(model)
     assert is_classifier(clf) and get_tags(clf).input_tags.three_d_array
     assert is_regressor(_spi(LinearRegression()))
@@ -579,12 +692,14 @@ def test_grid_search_over_the_wrapped_estimator(lagged):
     best = search.best_estimator_
     assert np.argsort(best.feature_importances_)[-2:].tolist() in ([0, 1], [1, 0])
     assert_allclose(search.predict(X), best.estimator_.predict(X))
-    clf_search = GridSearchCV(_spi(FlatLogisticRegression(), cv=2, n_iter=1), {"estimator__C": [1.0]})
+    clf_search = GridSearchCV(
+        _spi(FlatLogisticRegression(), cv=2, n_iter=1), {"estimator__C": [1.0]}
+    )
     assert is_classifier(clf_search.estimator)
 
 
 def test_clone_and_get_params(lagged):
-    X, y, model = lagged
+    _X, _y, model = lagged
     imp = _spi(model, n_iter=2, groups={"a": [0]})
     params = imp.get_params()
     assert params["n_iter"] == 2 and params["estimator"] is model
@@ -601,3 +716,18 @@ def test_pickle_round_trip(lagged):
     assert_array_equal(restored.unit_names_, imp.unit_names_)
     assert restored.caveats_ == imp.caveats_
     assert_array_equal(restored.predict(X), imp.predict(X))
+
+
+def test_importance_on_sklearn_models_imports_no_tensorflow():
+    code = (
+        "import sys, numpy as np\n"
+        "from sklearn.linear_model import LinearRegression\n"
+        "from seqimportance._importance import SequencePermutationImportance\n"
+        "X = np.random.RandomState(0).rand(30, 4, 2)\n"
+        "y = X.sum(axis=(1, 2))\n"
+        "model = LinearRegression().fit(X.reshape(30, -1), y)\n"
+        "SequencePermutationImportance(model).fit(X.reshape(30, -1), y)\n"
+        "loaded = [m for m in ('tensorflow', 'keras', 'eli5') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -19,7 +19,12 @@ from seqimportance import (
     SequencePermutationImportance,
 )
 from seqimportance._evaluation import EstimatorScore, job_rng
-from seqimportance._perturbation import Perturbation, make_units, perturb_unit, unit_index
+from seqimportance._perturbation import (
+    Perturbation,
+    make_units,
+    perturb_unit,
+    unit_index,
+)
 from seqimportance.datasets import make_lagged_regression, make_seed_sequences
 
 
@@ -27,7 +32,10 @@ from seqimportance.datasets import make_lagged_regression, make_seed_sequences
 def seed_model():
     X, y = make_seed_sequences(400, n_timesteps=10, random_state=0)
     clf = SequenceModelClassifier(
-        model__units=16, epochs=10, batch_size=32, optimizer__learning_rate=0.03,
+        model__units=16,
+        epochs=10,
+        batch_size=32,
+        optimizer__learning_rate=0.03,
         random_state=0,
     ).fit(X, y)
     return X, y, clf
@@ -35,7 +43,9 @@ def seed_model():
 
 @pytest.fixture(scope="module")
 def lagged_model():
-    X, y = make_lagged_regression(160, n_timesteps=5, n_features=3, lags=(0, 2), random_state=0)
+    X, y = make_lagged_regression(
+        160, n_timesteps=5, n_features=3, lags=(0, 2), random_state=0
+    )
     reg = SequenceModelRegressor(model__units=4, epochs=2, random_state=0).fit(X, y)
     return X, y, reg
 
@@ -64,14 +74,22 @@ def test_keras_path_equals_the_public_predict_proba(seed_model):
     base_seed = np.random.RandomState(3).randint(np.iinfo(np.int32).max)
     for u in (0, 2):
         Xp = X.copy()
-        perturb_unit(Xp, unit_index(units[u], 10, 3), units[u][1], perturbation, job_rng(base_seed, 0, u, 1))
+        perturb_unit(
+            Xp,
+            unit_index(units[u], 10, 3),
+            units[u][1],
+            perturbation,
+            job_rng(base_seed, 0, u, 1),
+        )
         expected = np.sqrt(np.mean((clf.predict_proba(Xp) - base) ** 2))
         assert_allclose(imp.importances_[u, 1], expected, rtol=1e-4)
 
 
 def test_estimator_score_is_batched_and_agrees(lagged_model):
     X, y, reg = lagged_model
-    assert EstimatorScore(reg).func is not None  # scikeras's score, on cached predictions
+    assert (
+        EstimatorScore(reg).func is not None
+    )  # scikeras's score, on cached predictions
     imp = SequencePermutationImportance(reg, perturbation="zero", n_iter=1).fit(X, y)
     for f in range(3):
         Xz = X.copy()
@@ -83,16 +101,26 @@ def test_estimator_score_is_batched_and_agrees(lagged_model):
 
 def test_threads_give_the_same_numbers(lagged_model):
     X, y, reg = lagged_model
-    params = dict(effect="mae", perturbation="uniform", n_iter=3, random_state=0)
+    params = {
+        "effect": "mae",
+        "perturbation": "uniform",
+        "n_iter": 3,
+        "random_state": 0,
+    }
     sequential = SequencePermutationImportance(reg, **params).fit(X, y)
     with parallel_config(backend="threading", n_jobs=2):
-        threaded = SequencePermutationImportance(reg, max_batch_bytes=X.nbytes, **params).fit(X, y)
+        threaded = SequencePermutationImportance(
+            reg, max_batch_bytes=X.nbytes, **params
+        ).fit(X, y)
     assert_allclose(threaded.importances_, sequential.importances_, rtol=1e-5)
 
 
 def test_shape_mismatch_with_a_fitted_wrapper(seed_model):
     X, y, clf = seed_model
-    with pytest.raises(ValueError, match="X has 9 timesteps, but SequenceModelClassifier was fitted on sequences of 10"):
+    with pytest.raises(
+        ValueError,
+        match="X has 9 timesteps, but SequenceModelClassifier was fitted on sequences of 10",
+    ):
         SequencePermutationImportance(clf).fit(X[:, :9], y)
 
 
@@ -101,14 +129,20 @@ def test_grid_search_over_model_units(lagged_model):
     X, y, _ = lagged_model
     search = GridSearchCV(
         SequencePermutationImportance(
-            SequenceModelRegressor(epochs=1, random_state=0), cv=None, n_iter=1,
-            effect="rms", random_state=0,
+            SequenceModelRegressor(epochs=1, random_state=0),
+            cv=None,
+            n_iter=1,
+            effect="rms",
+            random_state=0,
         ),
         {"estimator__model__units": [2, 3]},
         cv=[(np.arange(0, 100), np.arange(100, 160))],  # one split: three small fits
     ).fit(X, y)
     best = search.best_estimator_
     assert search.best_params_["estimator__model__units"] in (2, 3)
-    assert best.estimator_.get_params()["model__units"] == search.best_params_["estimator__model__units"]
+    assert (
+        best.estimator_.get_params()["model__units"]
+        == search.best_params_["estimator__model__units"]
+    )
     assert best.feature_importances_.shape == (3,)
     assert search.predict(X).shape == (len(X),)

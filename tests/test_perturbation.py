@@ -19,13 +19,17 @@ N, T, F = 400, 6, 4
 def X():
     rng = np.random.default_rng(0)
     # Distinct per-feature means and scales, so statistics are identifiable.
-    return rng.normal(loc=[0.0, 5.0, -2.0, 1.0], scale=[1.0, 2.0, 0.5, 3.0], size=(N, T, F))
+    return rng.normal(
+        loc=[0.0, 5.0, -2.0, 1.0], scale=[1.0, 2.0, 0.5, 3.0], size=(N, T, F)
+    )
 
 
 def _perturbed(X, unit, kind, seed=0, **kwargs):
     dst = X.copy()
     perturbation = Perturbation(kind, X, **kwargs)
-    perturb_unit(dst, unit_index(unit, T, F), unit[1], perturbation, np.random.default_rng(seed))
+    perturb_unit(
+        dst, unit_index(unit, T, F), unit[1], perturbation, np.random.default_rng(seed)
+    )
     return dst
 
 
@@ -92,7 +96,9 @@ def test_bad_groups(groups, match):
 
 
 def test_groups_need_axis_feature():
-    with pytest.raises(ValueError, match="groups .* need axis='feature'; got axis='timestep'"):
+    with pytest.raises(
+        ValueError, match="groups .* need axis='feature'; got axis='timestep'"
+    ):
         make_units(T, F, axis="timestep", groups={"g": [0]})
 
 
@@ -166,7 +172,9 @@ def test_zero_and_mean_ablation(X):
     expected = np.broadcast_to(X.mean(axis=(0, 1))[[1, 2]], (N, 2, 2))
     assert_allclose(mean[unit_index(unit, T, F)], expected)
     assert_array_equal(mean[_outside(X, unit)], X[_outside(X, unit)])
-    assert Perturbation("zero", X).deterministic and Perturbation("mean", X).deterministic
+    assert (
+        Perturbation("zero", X).deterministic and Perturbation("mean", X).deterministic
+    )
     assert not Perturbation("shuffle", X).deterministic
 
 
@@ -187,7 +195,9 @@ def test_callable_gets_the_unit_values_and_a_generator(X):
 
 
 def test_callable_must_keep_the_shape(X):
-    with pytest.raises(ValueError, match=r"shape it received.*\(400, 6, 1\).*\(400, 6\)"):
+    with pytest.raises(
+        ValueError, match=r"shape it received.*\(400, 6, 1\).*\(400, 6\)"
+    ):
         _perturbed(X, (np.arange(T), np.array([0])), lambda v, rng: v[:, :, 0])
 
 
@@ -199,8 +209,12 @@ def test_unknown_perturbation(X):
 def test_same_generator_seed_same_values(X):
     unit = (np.arange(T), np.array([0]))
     for kind in ("shuffle", "gaussian", "uniform"):
-        assert_array_equal(_perturbed(X, unit, kind, seed=3), _perturbed(X, unit, kind, seed=3))
-        assert not np.array_equal(_perturbed(X, unit, kind, seed=3), _perturbed(X, unit, kind, seed=4))
+        assert_array_equal(
+            _perturbed(X, unit, kind, seed=3), _perturbed(X, unit, kind, seed=3)
+        )
+        assert not np.array_equal(
+            _perturbed(X, unit, kind, seed=3), _perturbed(X, unit, kind, seed=4)
+        )
 
 
 def test_float32_stays_float32(X):
@@ -208,6 +222,8 @@ def test_float32_stays_float32(X):
     dst = X32.copy()
     perturbation = Perturbation("gaussian", X32, scale=0.2)
     unit = (np.arange(T), np.array([0]))
-    perturb_unit(dst, unit_index(unit, T, F), unit[1], perturbation, np.random.default_rng(0))
+    perturb_unit(
+        dst, unit_index(unit, T, F), unit[1], perturbation, np.random.default_rng(0)
+    )
     assert dst.dtype == np.float32
     assert_allclose((dst - X32)[:, :, 0].std(), 0.2, rtol=0.1)
