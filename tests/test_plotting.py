@@ -225,3 +225,52 @@ def test_renders_to_png(tmp_path, feature_perm):
     fig.savefig(path)
     plt.close(fig)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class FlattenRegression(LinearRegression):
+    """Linear regression on flattened sequences (accepts 3-D input)."""
+
+    def fit(self, X, y):
+        return super().fit(np.asarray(X).reshape(len(X), -1), y)
+
+    def predict(self, X):
+        return super().predict(np.asarray(X).reshape(len(X), -1))
+
+
+@pytest.fixture(scope="module")
+def planted_both():
+    """x0 at t2 and x1 at t4 decide y; the map must light up exactly there."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 5, 3))
+    y = 3 * X[:, 2, 0] + X[:, 4, 1]
+    model = FlattenRegression().fit(X, y)
+    return SequencePermutationImportance(
+        model, axis="both", n_iter=3, random_state=0
+    ).fit(X, y)
+
+
+def test_heatmap_of_a_fitted_meta_estimator_finds_the_planted_cells(planted_both):
+    ax = plot_importance_heatmap(planted_both, ax=_ax())
+    shown = np.asarray(ax.images[0].get_array())  # (n_features, n_timesteps)
+    assert shown.shape == (3, 5)
+    assert np.allclose(shown, planted_both.feature_importances_.reshape(5, 3).T)
+    f, t = np.unravel_index(np.argmax(shown), shown.shape)
+    assert (f, t) == (0, 2)
+    assert sorted(np.argsort(shown.ravel())[-2:]) == sorted(
+        [np.ravel_multi_index((0, 2), (3, 5)), np.ravel_multi_index((1, 4), (3, 5))]
+    )
+    ax = plot_importances(planted_both, ax=_ax(), top=2)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x0@t2", "x1@t4"]
+
+
+def test_timestep_plot_of_a_fitted_meta_estimator(planted_both):
+    X = np.random.RandomState(1).normal(size=(200, 5, 3))
+    y = 3 * X[:, 2, 0] + X[:, 4, 1]
+    perm = SequencePermutationImportance(
+        FlattenRegression().fit(X, y), axis="timestep", n_iter=3, random_state=0
+    ).fit(X, y)
+    ax = plot_timestep_importances(perm, ax=_ax())
+    (line,) = [ln for ln in ax.lines if len(ln.get_xdata()) == 5]
+    assert np.allclose(line.get_ydata(), perm.feature_importances_)
+    assert np.argmax(line.get_ydata()) == 2
+    assert ax.get_ylabel() == "Importance (decrease in score)"
