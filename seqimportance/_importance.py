@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing, check_consistent_length
+from sklearn.utils import _safe_indexing, check_consistent_length, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
@@ -381,6 +381,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             yield clone(self.estimator).fit(X, y, **fit_params), X3d, y
         else:
             cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+            X, y = indexable(X, y)  # array-likes without __getitem__ become arrays
             for train, test in cv.split(X3d, y):
                 estimator = clone(self.estimator).fit(
                     _safe_indexing(X, train),

@@ -27,6 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 from sklearn.utils._tags import get_tags
+from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
 from seqimportance import SequencePermutationImportance
@@ -731,3 +732,13 @@ def test_importance_on_sklearn_models_imports_no_tensorflow():
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@parametrize_with_checks(
+    [
+        SequencePermutationImportance(LinearRegression(), cv=None, n_iter=2),
+        SequencePermutationImportance(LogisticRegression(), cv=2, n_iter=2),
+    ]
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
