@@ -1,0 +1,358 @@
+"""Time importance methods for recurrent networks against the forward-pass limit.
+
+For each workload, each method runs in a fresh Python process (so that its
+peak memory is its own): one cold run (tracing, XLA compilation), then
+``--runs`` warm runs whose median is reported, with the ratio to the limit
+and the process's peak resident memory (VmHWM).
+
+Workloads (``n_iter=5`` repeats, Gaussian noise of scale 0.2, effect = RMS
+change of the predictions):
+
+- W1: 250 sequences x 10 timesteps x 3 features, a 3-layer LSTM(32) with one
+  sigmoid output per timestep (``SequenceModelClassifier`` on
+  ``make_seed_sequences``), 3 features x 5 repeats = 15 perturbed copies;
+- W2: 4,000 x 50 x 16, LSTM(64) -> Dense(1) (``SequenceModelRegressor``),
+  16 x 5 = 80 copies of 12.8 MB.
+
+Methods:
+
+- ``limit``: the forward pass over all perturbed copies, prebuilt, through
+  the model compiled as a ``tf.function``, with and without XLA: in one call
+  when the copies are at most 8192 rows (W1), else in batches of 2048 and of
+  8192 rows (all of W2's 320,000 rows at once would need about 16 GB of
+  activations); the limit is the fastest variant;
+- ``seqimportance``: ``SequencePermutationImportance(...).fit(X, y)`` with
+  default settings;
+- ``loop``: the hand-written loop (copy X, add noise to one feature,
+  ``model.predict``, RMS change), for each feature and repeat;
+- ``eli5``: eli5's ``PermutationImportance`` (``cv="prefit"``) on the
+  flattened array ``(n, T * F)`` through an estimator that reshapes it back
+  and calls ``model.predict``. Each of its ``T * F`` columns costs ``n_iter``
+  predictions, so only ``--eli5-columns`` columns are shuffled and the time is
+  extrapolated to all columns by the number of ``predict`` calls (printed as
+  such). eli5 can only shuffle; the cost of a prediction does not depend on
+  the perturbation.
+
+The models are untrained (``initialize``): timings do not depend on the
+weights. Usage: ``python benchmarks/bench_importance.py --help``.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+WORKLOADS = {
+    "W1": dict(n_samples=250, n_timesteps=10, n_features=3, units=(32, 32, 32),
+               kind="classifier"),
+    "W2": dict(n_samples=4000, n_timesteps=50, n_features=16, units=(64,),
+               kind="regressor"),
+}
+QUICK_SAMPLES = {"W1": 250, "W2": 400}
+METHODS = ("limit", "seqimportance", "loop", "eli5")
+N_ITER = 5
+SCALE = 0.2
+MARKER = "BENCH-RESULT "
+
+
+# ------------------------------------------------------------ worker process
+def _peak_rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource  # not Linux: ru_maxrss (KiB on Linux, bytes on macOS)
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 1024)
+
+
+def _setup(workload, n_samples):
+    import numpy as np
+
+    from seqimportance import SequenceModelClassifier, SequenceModelRegressor
+    from seqimportance.datasets import make_seed_sequences
+
+    spec = WORKLOADS[workload]
+    T, F = spec["n_timesteps"], spec["n_features"]
+    if spec["kind"] == "classifier":
+        X, y = make_seed_sequences(n_samples, n_timesteps=T, random_state=0)
+        est = SequenceModelClassifier(model__units=list(spec["units"]), random_state=0)
+    else:
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((n_samples, T, F))
+        y = X[:, -1, 0] - X[:, -5, 1] + 0.1 * rng.standard_normal(n_samples)
+        est = SequenceModelRegressor(model__units=list(spec["units"]), random_state=0)
+    X = X.astype(np.float32)  # what Keras computes in; halves every copy
+    est.initialize(X, y)
+    return X, y, est
+
+
+def _limit(X, est):
+    """Forward passes over all prebuilt copies, with and without XLA.
+
+    All copies go through one compiled function in one call when they are at
+    most 8192 rows; more rows would need several GB of activations at once,
+    so they are cut into batches of 2048 or 8192 rows (both timed).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    n, T, F = X.shape
+    rng = np.random.default_rng(0)
+    copies = np.repeat(X[np.newaxis], F * N_ITER, axis=0)  # (F * n_iter, n, T, F)
+    for f in range(F):
+        block = copies[f * N_ITER : (f + 1) * N_ITER, :, :, f]
+        block += rng.normal(0.0, SCALE, size=block.shape).astype(np.float32)
+    copies = copies.reshape(-1, T, F)
+    n_rows = len(copies)
+    batch_sizes = [n_rows] if n_rows <= 8192 else [2048, 8192]
+    model = est.model_
+    runs = {}
+    for jit in (True, False):
+        for batch in batch_sizes:
+            fn = tf.function(lambda x: model(x, training=False), jit_compile=jit)
+
+            def run(fn=fn, batch=batch):
+                # The last batch may be shorter: a second trace, in the cold run.
+                return [fn(copies[i : i + batch]).numpy() for i in range(0, n_rows, batch)]
+
+            runs[f"{'XLA' if jit else 'no XLA'}, batch {batch}"] = run
+    return runs
+
+
+def _seqimportance(X, y, est, max_batch_bytes):
+    from seqimportance import SequencePermutationImportance
+
+    params = {} if max_batch_bytes is None else {"max_batch_bytes": max_batch_bytes}
+
+    def run():
+        SequencePermutationImportance(
+            est, n_iter=N_ITER, perturbation="gaussian", scale=SCALE, effect="rms",
+            random_state=0, **params,
+        ).fit(X, y)
+
+    return {"": run}
+
+
+def _loop(X, est):
+    import numpy as np
+
+    model = est.model_
+
+    def run():
+        rng = np.random.default_rng(0)
+        base = model.predict(X, verbose=0)
+        result = np.zeros((X.shape[2], N_ITER))
+        for f in range(X.shape[2]):
+            for r in range(N_ITER):
+                X_p = X.copy()
+                X_p[:, :, f] += rng.normal(0.0, SCALE, size=X_p[:, :, f].shape)
+                pred = model.predict(X_p, verbose=0)
+                result[f, r] = np.sqrt(np.mean((pred - base) ** 2))
+        return result
+
+    return {"": run}
+
+
+def _eli5(X, est, n_columns):
+    import numpy as np
+    from eli5.permutation_importance import get_score_importances
+    from eli5.sklearn import PermutationImportance
+    from sklearn.base import BaseEstimator, RegressorMixin
+
+    n, T, F = X.shape
+    model = est.model_
+
+    class Unflatten(RegressorMixin, BaseEstimator):
+        """(n, T * F) -> (n, T, F) -> model.predict, flattened outputs."""
+
+        def fit(self, X2, y=None):
+            return self
+
+        def predict(self, X2):
+            X3 = np.asarray(X2, dtype=np.float32).reshape(-1, T, F)
+            return model.predict(X3, verbose=0).reshape(len(X3), -1)
+
+        def score(self, X2, y):
+            # Minus the mean squared change against the unperturbed outputs:
+            # the decrease is the squared RMS change of the other methods.
+            return -float(np.mean((self.predict(X2) - y) ** 2))
+
+    class ColumnSubset(PermutationImportance):
+        """eli5's PermutationImportance shuffling only the first columns."""
+
+        def _get_score_importances(self, score_func, X2, y):
+            return get_score_importances(
+                score_func, X2, y, n_iter=self.n_iter, random_state=self.rng_,
+                columns_to_shuffle=range(n_columns),
+            )
+
+    X2 = X.reshape(n, T * F)
+    wrapper = Unflatten()
+    y_base = wrapper.predict(X2)
+
+    def run():
+        ColumnSubset(wrapper, cv="prefit", n_iter=N_ITER, random_state=0).fit(X2, y_base)
+
+    return {"": run}
+
+
+def worker(args):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    X, y, est = _setup(args.workload, args.samples)
+    setup_mb = _peak_rss_mb()
+    if args.method == "limit":
+        runs = _limit(X, est)
+    elif args.method == "seqimportance":
+        runs = _seqimportance(X, y, est, args.max_batch_bytes)
+    elif args.method == "loop":
+        runs = _loop(X, est)
+    else:
+        runs = _eli5(X, est, args.eli5_columns)
+    result = {"setup_mb": setup_mb, "variants": {}}
+    for name, run in runs.items():
+        t0 = time.perf_counter()
+        run()
+        cold = time.perf_counter() - t0
+        times = []
+        for _ in range(args.runs):
+            t0 = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t0)
+        result["variants"][name] = {"cold": cold, "times": times}
+    result["peak_mb"] = _peak_rss_mb()
+    print(MARKER + json.dumps(result), flush=True)
+
+
+# ------------------------------------------------------------ parent process
+def _run_worker(workload, method, samples, runs, eli5_columns, max_batch_bytes):
+    cmd = [
+        sys.executable, os.path.abspath(__file__), "--worker", method,
+        "--workload", workload, "--samples", str(samples), "--runs", str(runs),
+        "--eli5-columns", str(eli5_columns),
+    ]
+    if max_batch_bytes is not None:
+        cmd += ["--max-batch-bytes", str(max_batch_bytes)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        if line.startswith(MARKER):
+            return json.loads(line[len(MARKER):])
+    sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+    raise RuntimeError(f"{workload}/{method} failed (exit code {proc.returncode})")
+
+
+def _versions():
+    from importlib.metadata import version
+
+    names = ("tensorflow", "keras", "numpy", "eli5", "seqimportance")
+    return ", ".join(f"{name} {version(name)}" for name in names)
+
+
+def _report(workload, samples, results, eli5_columns, runs):
+    spec = WORKLOADS[workload]
+    T, F = spec["n_timesteps"], spec["n_features"]
+    n_copies = F * N_ITER
+    layers = " -> ".join(f"LSTM({u})" for u in spec["units"])
+    head = "Dense(1) per timestep" if spec["kind"] == "classifier" else "Dense(1)"
+    print(f"\n{workload}: {samples} x {T} x {F}, {layers} -> {head}; "
+          f"{F} features x {N_ITER} repeats = {n_copies} copies "
+          f"({n_copies * samples:,} rows); median of {runs} warm runs")
+    rows = []
+    if "limit" in results:
+        for key, variant in results["limit"]["variants"].items():
+            rows.append((f"limit, {key}", variant, results["limit"]))
+    for method, label in (("seqimportance", "seqimportance"),
+                          ("loop", "per-feature model.predict loop")):
+        if method in results:
+            rows.append((label, results[method]["variants"][""], results[method]))
+    if "eli5" in results:
+        n_cols = T * F
+        k = min(eli5_columns, n_cols)
+        factor = (1 + N_ITER * n_cols) / (1 + N_ITER * k)
+        v = results["eli5"]["variants"][""]
+        scaled = {"cold": v["cold"] * factor, "times": [t * factor for t in v["times"]]}
+        label = (f"eli5 PermutationImportance, flattened ({n_cols} columns"
+                 + (")" if k == n_cols else f"; extrapolated from {k})"))
+        rows.append((label, scaled, results["eli5"]))
+
+    medians = {label: statistics.median(v["times"]) for label, v, _ in rows}
+    limit = min((m for label, m in medians.items() if label.startswith("limit")),
+                default=None)
+    loop_mb = results["loop"]["peak_mb"] if "loop" in results else None
+    width = max(len(label) for label, _, _ in rows)
+    print(f"{'method':<{width}}  {'median s':>9}  {'min s':>8}  {'first s':>8}  "
+          f"{'x limit':>8}  {'peak MB':>8}  {'x loop':>6}")
+    for label, v, res in rows:
+        med = medians[label]
+        ratio = f"{med / limit:8.2f}" if limit else f"{'-':>8}"
+        mem = f"{res['peak_mb'] / loop_mb:6.2f}" if loop_mb else f"{'-':>6}"
+        print(f"{label:<{width}}  {med:9.4f}  {min(v['times']):8.4f}  {v['cold']:8.3f}  "
+              f"{ratio}  {res['peak_mb']:8.0f}  {mem}")
+    if "limit" in results:
+        print(f"(peak MB of the limit: one process for all its variants, with all "
+              f"{n_copies} copies prebuilt; setup alone: "
+              f"{results['limit']['setup_mb']:.0f} MB)")
+    return medians, limit
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Benchmark seqimportance against the per-feature model.predict "
+        "loop, eli5 and the forward-pass limit; one fresh process per method.",
+    )
+    parser.add_argument("--workloads", nargs="+", choices=sorted(WORKLOADS),
+                        default=sorted(WORKLOADS), help="workloads to run (default: all)")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS),
+                        help="methods to time (default: all)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="warm runs per method; the median is reported "
+                        "(default: 5 for W1, 3 for W2)")
+    parser.add_argument("--eli5-columns", type=int, default=None,
+                        help="columns eli5 shuffles before extrapolating "
+                        "(default: 6 for W1, 2 for W2)")
+    parser.add_argument("--max-batch-bytes", type=int, default=None,
+                        help="max_batch_bytes of SequencePermutationImportance "
+                        "(default: its own default)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: W2 with 400 sequences, 2 warm runs, "
+                        "eli5 on 2 columns")
+    parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
+    parser.add_argument("--workload", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
+    parser.add_argument("--samples", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        args.method = args.worker
+        return worker(args)
+
+    print(f"python {platform.python_version()}, {_versions()}; "
+          f"{os.cpu_count()} CPU cores, {platform.machine()}")
+    targets = {"W1": 2.0, "W2": 1.15}
+    for workload in args.workloads:
+        samples = QUICK_SAMPLES[workload] if args.quick else WORKLOADS[workload]["n_samples"]
+        eli5_columns = args.eli5_columns or (2 if args.quick or workload == "W2" else 6)
+        runs = args.runs or (2 if args.quick else {"W1": 5, "W2": 3}[workload])
+        results = {}
+        for method in args.methods:
+            print(f"  running {workload} / {method} ...", file=sys.stderr, flush=True)
+            results[method] = _run_worker(
+                workload, method, samples, runs, eli5_columns, args.max_batch_bytes
+            )
+        medians, limit = _report(workload, samples, results, eli5_columns, runs)
+        if limit and "seqimportance" in medians:
+            ratio = medians["seqimportance"] / limit
+            print(f"target: seqimportance within {targets[workload]}x of the limit: "
+                  f"{ratio:.2f}x -> {'met' if ratio <= targets[workload] else 'MISSED'}")
+        if workload == "W2" and "seqimportance" in results and "loop" in results:
+            mem = results["seqimportance"]["peak_mb"] / results["loop"]["peak_mb"]
+            print(f"target: peak memory within 1.2x of the loop: {mem:.2f}x -> "
+                  f"{'met' if mem <= 1.2 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
