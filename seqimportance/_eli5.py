@@ -19,6 +19,7 @@ and neither eli5, TensorFlow nor IPython is imported by seqimportance itself.
 """
 
 import importlib.abc
+import re
 import sys
 import textwrap
 import threading
@@ -148,9 +149,9 @@ def _description(estimator):
         DESCRIPTION.format(effect_what=effect_what, unit_what=unit_what), width=72
     )
     caveats = (getattr(estimator, "caveats_", "") or "").strip()
-    caveats = "\n".join(  # wrap long lines, keep the caveats' own line breaks
-        textwrap.fill(line, width=72) if line.strip() else ""
-        for line in caveats.splitlines()
+    caveats = "\n\n".join(  # re-wrap each paragraph to the width of the text
+        textwrap.fill(" ".join(paragraph.split()), width=72)
+        for paragraph in re.split(r"\n\s*\n", caveats)
     )
     return "\n" + text + "\n" + ("\n" + caveats + "\n" if caveats else "")
 
