@@ -26,6 +26,7 @@ sequence input and current scikit-learn need. The repairs live in one place,
 
 import contextlib
 import numbers
+import random
 
 import keras
 import numpy as np
@@ -84,28 +85,60 @@ def _seed_from(random_state):
 
 
 @contextlib.contextmanager
-def _fresh_keras_seed_generator():
-    """Let Keras recreate its global ``SeedGenerator`` inside the block.
+def _seeded(seed):
+    """Seed Python, NumPy, TensorFlow and Keras, and make TensorFlow ops deterministic.
 
-    Keras initialisers without a seed draw from one process-wide
-    ``SeedGenerator`` that is created once and then advances, so seeding
-    Python/NumPy/TensorFlow (as scikeras does) only makes the first model of a
-    process reproducible. Clearing it inside the seeded block lets it be
-    recreated from the seeded ``random`` module; the caller's generator is put
-    back afterwards.
+    Everything is put back on exit. This replaces scikeras's
+    ``tensorflow_random_state``, which has two defects: it sets the
+    ``TF_DETERMINISTIC_OPS`` environment variable before asking TensorFlow
+    whether determinism was on, so in a fresh process the answer is "yes" and
+    determinism is never switched off again (every later unseeded fit with a
+    random op then fails with "Random ops require a seed"); and it leaves
+    Keras's process-wide ``SeedGenerator`` alone, which draws the initial
+    weights and advances from model to model, so only the first seeded model
+    of a process is reproducible. Here the generator is cleared so that Keras
+    recreates it from the seeded ``random`` module.
     """
+    if seed is None:
+        yield
+        return
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import config as tf_config
+
+    # Asked before anything is changed (TensorFlow also reads the
+    # TF_DETERMINISTIC_OPS variable here, which this function leaves alone).
+    was_deterministic = tf_config.is_op_determinism_enabled()
+    py_state, np_state = random.getstate(), np.random.get_state()
+    tf_seed = context.global_seed()
+    keras_generator = _keras_seed_generator(None, swap=False)
+    try:
+        random.seed(seed)
+        np.random.seed(seed)
+        tf.random.set_seed(seed)
+        _keras_seed_generator(None)
+        tf_config.enable_op_determinism()
+        yield
+    finally:
+        if not was_deterministic:
+            tf_config.disable_op_determinism()
+        _keras_seed_generator(keras_generator)
+        tf.random.set_seed(tf_seed)
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+
+
+def _keras_seed_generator(value, swap=True):
+    """Return Keras's global SeedGenerator; with ``swap``, replace it by ``value``."""
     try:
         from keras.src.backend.common import global_state
         from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
     except ImportError:  # pragma: no cover - private Keras layout changed
-        yield
-        return
-    previous = global_state.get_global_attribute(GLOBAL_SEED_GENERATOR)
-    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
-    try:
-        yield
-    finally:
-        global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, previous)
+        return None
+    current = global_state.get_global_attribute(GLOBAL_SEED_GENERATOR)
+    if swap:
+        global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, value)
+    return current
 
 
 class _LegacyTagsRoot:
@@ -173,17 +206,16 @@ class _SequenceWrapperMixin:
 
     def _build_keras_model(self):
         # scikeras turns a RandomState into seed 0 whatever its state; draw a
-        # real seed instead (without advancing the caller's generator).
-        self._random_state = _seed_from(self.random_state)
-        if self._random_state is None:
-            return super()._build_keras_model()
-        with _fresh_keras_seed_generator():
+        # real seed instead (without advancing the caller's generator). Its
+        # own seeding (when _random_state is set) is replaced by _seeded().
+        self._seed = _seed_from(self.random_state)
+        self._random_state = None
+        with _seeded(self._seed):
             return super()._build_keras_model()
 
     def _fit_keras_model(self, *args, **kwargs):
-        if self._random_state is None:
-            return super()._fit_keras_model(*args, **kwargs)
-        with _fresh_keras_seed_generator():
+        self._random_state = None
+        with _seeded(getattr(self, "_seed", None)):
             return super()._fit_keras_model(*args, **kwargs)
 
     def initialize(self, X, y):
@@ -444,9 +476,9 @@ class SequenceModelRegressor(_SequenceWrapperMixin, KerasRegressor, _LegacyTagsR
     >>> from seqimportance.datasets import make_lagged_regression
     >>> X, y = make_lagged_regression(100, n_timesteps=5, random_state=0)
     >>> reg = SequenceModelRegressor(model__units=4, epochs=2, random_state=0)
-    >>> reg.fit(X, y).predict(X).shape  # doctest: +SKIP
+    >>> reg.fit(X, y).predict(X).shape
     (100,)
-    >>> reg.n_timesteps_in_, reg.n_features_in_  # doctest: +SKIP
+    >>> reg.n_timesteps_in_, reg.n_features_in_
     (5, 4)
     """
 
@@ -582,12 +614,15 @@ class SequenceModelClassifier(_SequenceWrapperMixin, KerasClassifier, _LegacyTag
     --------
     >>> from seqimportance import SequenceModelClassifier
     >>> from seqimportance.datasets import make_seed_sequences
-    >>> X, y = make_seed_sequences(200, n_timesteps=10, random_state=0)
-    >>> clf = SequenceModelClassifier(model__units=8, epochs=2, random_state=0)
-    >>> clf.fit(X, y).predict_proba(X).shape  # doctest: +SKIP
-    (200, 10)
-    >>> clf.predict(X).shape  # one label per timestep  # doctest: +SKIP
-    (200, 10)
+    >>> X, y = make_seed_sequences(100, n_timesteps=10, random_state=0)
+    >>> clf = SequenceModelClassifier(model__units=4, epochs=2, random_state=0)
+    >>> clf.fit(X, y).predict_proba(X).shape  # P(y_t = 1), one column per timestep
+    (100, 10)
+    >>> clf.predict(X).shape
+    (100, 10)
+    >>> from sklearn.base import is_classifier
+    >>> is_classifier(clf)
+    True
     """
 
     _parameter_constraints = dict(_CLASSIFIER_CONSTRAINTS)

@@ -1,6 +1,8 @@
 """SequenceModelClassifier / SequenceModelRegressor: tags, input, hook, workflows."""
 
 import pickle
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -426,3 +428,53 @@ def test_user_build_function(reg_data):
         est._postprocess_predictions(_raw(est, X), "predict"), est.predict(X),
         rtol=1e-6, atol=1e-6,
     )
+
+
+def test_default_constructor_fits_out_of_the_box():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(24, 3, 2))
+    y = (X[:, -1, 0] > 0).astype(int)
+    clf = SequenceModelClassifier().fit(X, y)  # built-in LSTM(32), adam, 1 epoch
+    assert clf.model_.get_layer("lstm_0").units == 32
+    assert clf.model_.loss == "binary_crossentropy"
+    assert type(clf.model_.optimizer).__name__ == "Adam"
+    assert clf.predict(X).shape == (24,)
+
+
+def test_small_and_batched_predictions_agree(per_timestep_clf, reg, seed_data, reg_data):
+    # Up to one batch goes through predict_on_batch, more through
+    # keras.Model.predict: the numbers must not depend on the path.
+    for est, X in ((per_timestep_clf, seed_data[0]), (reg, reg_data[0])):
+        method = est.predict_proba if hasattr(est, "predict_proba") else est.predict
+        full = method(X)  # 80 samples > 32: batched
+        np.testing.assert_allclose(method(X[:10]), full[:10], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(method(X, batch_size=7), full, rtol=1e-6, atol=1e-6)
+
+
+def test_roc_auc_scorer_on_per_timestep_targets(per_timestep_clf, seed_data):
+    from sklearn.metrics import get_scorer, roc_auc_score
+
+    X, y = seed_data
+    score = get_scorer("roc_auc")(per_timestep_clf, X, y)
+    assert np.isfinite(score)
+    assert score == pytest.approx(roc_auc_score(y, per_timestep_clf.predict_proba(X)))
+
+
+def test_seeded_fit_leaves_tensorflow_as_it_was():
+    # In a fresh process (scikeras's seeding leaves TensorFlow's op
+    # determinism switched on there, and an unseeded fit with a random op
+    # then fails), a seeded fit must restore determinism and the seeds.
+    code = """
+import random
+import numpy as np
+from tensorflow.python.framework import config
+from seqimportance import SequenceModelClassifier
+X = np.random.RandomState(0).normal(size=(40, 3, 2))
+y = (X[:, -1, 0] > 0).astype(int)
+state = random.getstate()
+SequenceModelClassifier(model__units=2, random_state=0).fit(X, y)
+assert not config.is_op_determinism_enabled()
+assert random.getstate() == state
+SequenceModelClassifier(model__units=2, model__dropout=0.2).fit(X, y)
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
