@@ -17,7 +17,10 @@ sequence input and current scikit-learn need. The repairs live in one place,
   missing ``y`` and other ranks are clear errors;
 - float64 predictions, ``predict_proba`` of shape ``(n_samples, n_classes)``
   even for one sample, ``class_weight`` without writing into the caller's
-  ``sample_weight``, reproducible fits for an integer ``random_state``;
+  ``sample_weight``;
+- seeding that puts TensorFlow back as it was (scikeras's leaves op
+  determinism on in a fresh process) and draws a real seed from a
+  ``RandomState`` (scikeras uses 0 for any);
 - the built-in :func:`~seqimportance.build_recurrent_model` when
   ``model=None``;
 - the private hook ``_sequence_input`` / ``_postprocess_predictions`` used by
@@ -86,18 +89,14 @@ def _seed_from(random_state):
 
 @contextlib.contextmanager
 def _seeded(seed):
-    """Seed Python, NumPy, TensorFlow and Keras, and make TensorFlow ops deterministic.
+    """Seed Python, NumPy and TensorFlow and make TensorFlow ops deterministic.
 
     Everything is put back on exit. This replaces scikeras's
-    ``tensorflow_random_state``, which has two defects: it sets the
-    ``TF_DETERMINISTIC_OPS`` environment variable before asking TensorFlow
-    whether determinism was on, so in a fresh process the answer is "yes" and
-    determinism is never switched off again (every later unseeded fit with a
-    random op then fails with "Random ops require a seed"); and it leaves
-    Keras's process-wide ``SeedGenerator`` alone, which draws the initial
-    weights and advances from model to model, so only the first seeded model
-    of a process is reproducible. Here the generator is cleared so that Keras
-    recreates it from the seeded ``random`` module.
+    ``tensorflow_random_state``, which sets the ``TF_DETERMINISTIC_OPS``
+    environment variable before asking TensorFlow whether determinism was on:
+    in a fresh process TensorFlow then answers "yes", determinism is never
+    switched off again, and every later unseeded fit with a random op (data
+    shuffling, dropout) fails with "Random ops require a seed".
     """
     if seed is None:
         yield
@@ -106,39 +105,22 @@ def _seeded(seed):
     from tensorflow.python.eager import context
     from tensorflow.python.framework import config as tf_config
 
-    # Asked before anything is changed (TensorFlow also reads the
-    # TF_DETERMINISTIC_OPS variable here, which this function leaves alone).
+    # Asked before anything is changed; the environment is left alone.
     was_deterministic = tf_config.is_op_determinism_enabled()
     py_state, np_state = random.getstate(), np.random.get_state()
     tf_seed = context.global_seed()
-    keras_generator = _keras_seed_generator(None, swap=False)
     try:
         random.seed(seed)
         np.random.seed(seed)
         tf.random.set_seed(seed)
-        _keras_seed_generator(None)
         tf_config.enable_op_determinism()
         yield
     finally:
         if not was_deterministic:
             tf_config.disable_op_determinism()
-        _keras_seed_generator(keras_generator)
         tf.random.set_seed(tf_seed)
         np.random.set_state(np_state)
         random.setstate(py_state)
-
-
-def _keras_seed_generator(value, swap=True):
-    """Return Keras's global SeedGenerator; with ``swap``, replace it by ``value``."""
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-    except ImportError:  # pragma: no cover - private Keras layout changed
-        return None
-    current = global_state.get_global_attribute(GLOBAL_SEED_GENERATOR)
-    if swap:
-        global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, value)
-    return current
 
 
 class _LegacyTagsRoot:

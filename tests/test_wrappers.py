@@ -325,7 +325,7 @@ def test_regressor_learns_a_linear_target():
 def test_same_random_state_same_model(per_timestep_clf, seed_data):
     X, y = seed_data
     # Compiled training, as the fixture: a second fit in the same process
-    # (Keras's global seed generator has advanced since) gives the same model.
+    # gives the same model.
     again = SequenceModelClassifier(model__units=4, epochs=2, random_state=0).fit(X, y)
     np.testing.assert_array_equal(again.predict_proba(X), per_timestep_clf.predict_proba(X))
     other = small(SequenceModelClassifier, model__units=4, epochs=2, random_state=1)
