@@ -143,10 +143,12 @@ def build_recurrent_model(
         )(hidden)
     if per_timestep:
         # One shared unit per timestep, (n, T, 1) -> (n, T): the target layout.
-        hidden = keras.layers.Dense(1, activation=activation, name="output_step")(hidden)
+        step = keras.layers.Dense(1, activation=activation, name="output_step")
+        hidden = step(hidden)
         outputs = keras.layers.Reshape((n_timesteps,), name="output")(hidden)
     else:
-        outputs = keras.layers.Dense(n_out, activation=activation, name="output")(hidden)
+        head = keras.layers.Dense(n_out, activation=activation, name="output")
+        outputs = head(hidden)
     model = keras.Model(inputs, outputs, name=f"recurrent_{cell}")
 
     compile_kwargs = dict(compile_kwargs)

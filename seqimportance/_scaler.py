@@ -1,7 +1,12 @@
 """Per-feature standardisation of sequences, for pipelines before a sequence model."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils.extmath import _incremental_mean_and_var
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
@@ -148,7 +153,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         if first:
             self.mean_ = np.zeros(n_features, dtype=np.float64)
-            self.var_ = np.zeros(n_features, dtype=np.float64) if self.with_std else None
+            self.var_ = np.zeros(n_features) if self.with_std else None
             self.n_samples_seen_ = 0
         last_var = self.var_ if self.with_std else None
         self.mean_, var, count = _incremental_mean_and_var(
@@ -175,7 +180,9 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
         copy = self.copy if copy is None else copy
         X3 = check_sequences(X, dtype=_FLOATS, copy=copy, estimator=self)
-        check_sequence_shape(X3, None, self.n_features_in_, fitted_on=type(self).__name__)
+        check_sequence_shape(
+            X3, None, self.n_features_in_, fitted_on=type(self).__name__
+        )
         return X3, ndim
 
     def transform(self, X, copy=None):

@@ -282,7 +282,8 @@ class _SequenceWrapperMixin:
             Float64 predictions (regressor), labels or float64 probabilities
             of shape ``(n_samples, n_classes)`` (classifier).
         """
-        allowed = _PREDICTION_METHODS if hasattr(self, "predict_proba") else ("predict",)
+        has_proba = hasattr(self, "predict_proba")
+        allowed = _PREDICTION_METHODS if has_proba else ("predict",)
         if method not in allowed:
             raise ValueError(
                 f"method must be one of {allowed} for {type(self).__name__}; "
@@ -306,7 +307,9 @@ class _SequenceWrapperMixin:
         pred_args = route_params(
             params, destination="predict", pass_filter=self._predict_kwargs, strict=True
         )
-        pred_args = {k: v for k, v in pred_args.items() if not k.startswith("callbacks")}
+        pred_args = {
+            k: v for k, v in pred_args.items() if not k.startswith("callbacks")
+        }
         pred_args["callbacks"] = self._predict_callbacks
         pred_args.update(kwargs)
         if pred_args.get("batch_size") == -1:
@@ -711,7 +714,10 @@ class SequenceModelClassifier(_SequenceWrapperMixin, KerasClassifier, _LegacyTag
             The updated estimator.
         """
         self._validate_params()
-        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        if classes is not None:
+            self.classes_ = classes
+        else:
+            self.classes_ = getattr(self, "classes_", None)
         sample_weight = self._weighted(y, sample_weight)
         BaseWrapper.partial_fit(self, X, y, sample_weight=sample_weight, **kwargs)
         return self

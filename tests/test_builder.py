@@ -67,7 +67,10 @@ def test_given_loss_replaces_the_default():
 
 @pytest.mark.parametrize(
     "target_type, classifier, activation",
-    [("multilabel-indicator", True, "sigmoid"), ("continuous-multioutput", False, "linear")],
+    [
+        ("multilabel-indicator", True, "sigmoid"),
+        ("continuous-multioutput", False, "linear"),
+    ],
 )
 def test_per_timestep_is_automatic_for_one_column_per_timestep(
     target_type, classifier, activation
@@ -108,7 +111,10 @@ def test_per_timestep_false_reads_the_final_state():
 
 def test_per_timestep_auto_needs_more_than_one_timestep_and_a_2d_target():
     one_step = _build(
-        _meta("continuous-multioutput", classifier=False, n_out=1, y_ndim=2, n_timesteps=1)
+        _meta(
+            "continuous-multioutput", classifier=False, n_out=1, y_ndim=2,
+            n_timesteps=1,
+        )
     )
     assert not one_step.get_layer("lstm_0").return_sequences
     # A 1-D target never gets per-timestep outputs, even with T == 1 output.
@@ -146,7 +152,8 @@ def test_units_accepts_an_int():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"cell": "transformer"}, r"'cell' parameter .* must be one of .* Got 'transformer'"),
+        ({"cell": "transformer"},
+         r"'cell' parameter .* must be one of .* Got 'transformer'"),
         ({"units": []}, r"'units' parameter .* Got \(\) instead"),
         ({"units": [4, 0]}, r"'units' parameter .* Got \(4, 0\) instead"),
         ({"units": 2.5}, r"'units' parameter"),

@@ -1,9 +1,9 @@
 """scikit-learn's estimator checks on the package's estimators.
 
 The Keras wrappers run with a 2-unit SimpleRNN trained eagerly for one epoch
-of one full batch,
-so each of the many small fits of the checks is cheap. scikit-learn feeds
-2-D data, which the wrappers read as one timestep per sample.
+of one full batch, so each of the many small fits of the checks is cheap.
+scikit-learn feeds 2-D data, which the wrappers read as one timestep per
+sample.
 """
 
 import functools
@@ -34,7 +34,11 @@ tiny_recurrent_model = _TinyRecurrentModel(
 )
 
 _SMALL = dict(
-    model=tiny_recurrent_model, epochs=1, batch_size=-1, random_state=0, run_eagerly=True
+    model=tiny_recurrent_model,
+    epochs=1,
+    batch_size=-1,
+    random_state=0,
+    run_eagerly=True,
 )
 
 ESTIMATORS = [
