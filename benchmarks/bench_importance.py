@@ -220,12 +220,13 @@ def worker(args):
         t0 = time.perf_counter()
         run()
         cold = time.perf_counter() - t0
-        times = []
+        times, cpu_times = [], []
         for _ in range(args.runs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run()
             times.append(time.perf_counter() - t0)
-        result["variants"][name] = {"cold": cold, "times": times}
+            cpu_times.append(time.process_time() - c0)
+        result["variants"][name] = {"cold": cold, "times": times, "cpu": cpu_times}
     result["peak_mb"] = _peak_rss_mb()
     print(MARKER + json.dumps(result), flush=True)
 
@@ -243,8 +244,8 @@ def _run_worker(workload, method, samples, runs, eli5_columns, max_batch_bytes):
     for line in proc.stdout.splitlines():
         if line.startswith(MARKER):
             return json.loads(line[len(MARKER):])
-    sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
-    raise RuntimeError(f"{workload}/{method} failed (exit code {proc.returncode})")
+    lines = (proc.stderr or proc.stdout or "no output").strip().splitlines()
+    return {"error": f"exit code {proc.returncode}: {lines[-1]}"}
 
 
 def _versions():
@@ -263,6 +264,10 @@ def _report(workload, samples, results, eli5_columns, runs):
     print(f"\n{workload}: {samples} x {T} x {F}, {layers} -> {head}; "
           f"{F} features x {N_ITER} repeats = {n_copies} copies "
           f"({n_copies * samples:,} rows); median of {runs} warm runs")
+    for method, res in list(results.items()):
+        if "error" in res:
+            print(f"{method}: FAILED ({res['error']})")
+            del results[method]
     rows = []
     if "limit" in results:
         for key, variant in results["limit"]["variants"].items():
@@ -276,7 +281,8 @@ def _report(workload, samples, results, eli5_columns, runs):
         k = min(eli5_columns, n_cols)
         factor = (1 + N_ITER * n_cols) / (1 + N_ITER * k)
         v = results["eli5"]["variants"][""]
-        scaled = {"cold": v["cold"] * factor, "times": [t * factor for t in v["times"]]}
+        scaled = {key: ([t * factor for t in v[key]] if key != "cold" else v[key] * factor)
+                  for key in ("cold", "times", "cpu")}
         label = (f"eli5 PermutationImportance, flattened ({n_cols} columns"
                  + (")" if k == n_cols else f"; extrapolated from {k})"))
         rows.append((label, scaled, results["eli5"]))
@@ -285,15 +291,17 @@ def _report(workload, samples, results, eli5_columns, runs):
     limit = min((m for label, m in medians.items() if label.startswith("limit")),
                 default=None)
     loop_mb = results["loop"]["peak_mb"] if "loop" in results else None
+    if not rows:
+        return medians, limit
     width = max(len(label) for label, _, _ in rows)
     print(f"{'method':<{width}}  {'median s':>9}  {'min s':>8}  {'first s':>8}  "
-          f"{'x limit':>8}  {'peak MB':>8}  {'x loop':>6}")
+          f"{'cpu s':>8}  {'x limit':>8}  {'peak MB':>8}  {'x loop':>6}")
     for label, v, res in rows:
         med = medians[label]
         ratio = f"{med / limit:8.2f}" if limit else f"{'-':>8}"
         mem = f"{res['peak_mb'] / loop_mb:6.2f}" if loop_mb else f"{'-':>6}"
         print(f"{label:<{width}}  {med:9.4f}  {min(v['times']):8.4f}  {v['cold']:8.3f}  "
-              f"{ratio}  {res['peak_mb']:8.0f}  {mem}")
+              f"{statistics.median(v['cpu']):8.3f}  {ratio}  {res['peak_mb']:8.0f}  {mem}")
     if "limit" in results:
         print(f"(peak MB of the limit: one process for all its variants, with all "
               f"{n_copies} copies prebuilt; setup alone: "
@@ -319,6 +327,8 @@ def main(argv=None):
     parser.add_argument("--max-batch-bytes", type=int, default=None,
                         help="max_batch_bytes of SequencePermutationImportance "
                         "(default: its own default)")
+    parser.add_argument("--save", metavar="FILE.json", default=None,
+                        help="also write the raw timings and memory to this file")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: W2 with 400 sequences, 2 warm runs, "
                         "eli5 on 2 columns")
@@ -333,6 +343,7 @@ def main(argv=None):
     print(f"python {platform.python_version()}, {_versions()}; "
           f"{os.cpu_count()} CPU cores, {platform.machine()}")
     targets = {"W1": 2.0, "W2": 1.15}
+    all_results = {}
     for workload in args.workloads:
         samples = QUICK_SAMPLES[workload] if args.quick else WORKLOADS[workload]["n_samples"]
         eli5_columns = args.eli5_columns or (2 if args.quick or workload == "W2" else 6)
@@ -343,6 +354,10 @@ def main(argv=None):
             results[method] = _run_worker(
                 workload, method, samples, runs, eli5_columns, args.max_batch_bytes
             )
+            all_results[workload] = results
+            if args.save:
+                with open(args.save, "w") as f:
+                    json.dump(all_results, f, indent=1)
         medians, limit = _report(workload, samples, results, eli5_columns, runs)
         if limit and "seqimportance" in medians:
             ratio = medians["seqimportance"] / limit

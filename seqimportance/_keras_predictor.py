@@ -6,11 +6,14 @@ call, more than the forward pass itself for small models, so the importance
 code asks a predictor for a whole chunk of copies at once, and for the Keras
 wrappers that predictor calls a compiled function of the fitted model:
 
-- a ``tf.function`` with a fixed input signature ``(B, T, F)``: the rows of a
-  call are cut into sub-batches of ``B`` rows and the last one is padded with
-  zeros (to the next power of two, at most ``B``) and the padding sliced off,
-  so a function is traced once per padded shape, a handful of shapes at most,
-  and reused across chunks and calls;
+- a ``tf.function`` with a fixed input signature ``(b, T, F)``: the ``r``
+  rows of a call are cut into ``k = ceil(r / B)`` equal sub-batches of
+  ``b = ceil(r / k)`` rows (rounded up to a multiple of 8), the last one
+  padded with zeros and the padding sliced off. The importance code calls
+  with the evaluation set (``n`` rows) and with chunks of equally many
+  perturbed copies (multiples of ``n``), so a fit needs one to three shapes,
+  each traced and compiled once and reused across chunks and calls, with
+  next to no padding;
 - compiled with XLA (``jit_compile=True``) by default: on CPU it runs
   recurrent networks 1.3-2x faster than the plain graph. The first XLA call
   of a model is checked against an eager call of the model on a few rows; if
@@ -156,10 +159,11 @@ def _default_batch_size(model):
     return 1 << (int(rows).bit_length() - 1)  # a power of two
 
 
-def _padded_rows(n_rows, batch_size):
-    """Rows the last, partial sub-batch is padded to: a power of two <= B."""
-    floor = min(batch_size, _MIN_ROWS)
-    return min(batch_size, max(floor, 1 << (int(n_rows) - 1).bit_length()))
+def _sub_batch_rows(n_rows, batch_size):
+    """Rows of each sub-batch when ``n_rows`` are cut into equal ones of <= B rows."""
+    n_batches = -(-n_rows // batch_size)
+    rows = -(-n_rows // n_batches)
+    return min(batch_size, -(-rows // 8) * 8)
 
 
 class _CompiledModel:
@@ -366,15 +370,14 @@ class KerasPredictor:
     def raw_outputs(self, X_batch_3d):
         """Raw model outputs for every row of ``X_batch_3d``, float32."""
         n_rows = X_batch_3d.shape[0]
-        B = self.batch_size
+        rows = _sub_batch_rows(n_rows, self.batch_size)
         compiled = self.compiled
         out = None
-        for start in range(0, n_rows, B):
-            x = self.estimator._sequence_input(X_batch_3d[start : start + B])
+        for start in range(0, n_rows, rows):
+            x = self.estimator._sequence_input(X_batch_3d[start : start + rows])
             n = x.shape[0]
-            padded = B if n == B else _padded_rows(n, B)
-            if n < padded:
-                x_full = np.zeros((padded,) + x.shape[1:], dtype=x.dtype)
+            if n < rows:
+                x_full = np.zeros((rows,) + x.shape[1:], dtype=x.dtype)
                 x_full[:n] = x
                 x = x_full
             y = compiled(np.ascontiguousarray(x), self.jit_compile)

@@ -72,7 +72,7 @@ def _rows(X, n):
 # ---------------------------------------------------------------- agreement
 @pytest.mark.parametrize("n_rows", [120, 77])
 def test_classifier_matches_public_methods(classifier, seed_data, n_rows):
-    X = _rows(seed_data[0], n_rows)  # 77 = 2 x 32 + 13 padded rows
+    X = _rows(seed_data[0], n_rows)  # 77: sub-batches of 32, the last one padded
     predictor = make_keras_predictor(classifier, batch_size=32)
     assert isinstance(predictor, KerasPredictor)
     assert predictor.methods == {"predict", "predict_proba"}
@@ -140,11 +140,11 @@ def test_traced_once_across_chunk_calls(regressor, lagged_data):
     fresh = copy.deepcopy(regressor)  # its own model: nothing traced yet
     predictor = make_keras_predictor(fresh, batch_size=16)
     assert predictor.tracing_count == 0
-    results = [predictor(_rows(X, n), "predict") for n in (40, 48, 16, 7)]
-    # Every call is cut into 16-row sub-batches, the last one padded.
+    results = [predictor(_rows(X, n), "predict") for n in (48, 32, 16, 45, 80)]
+    # Every call is cut into sub-batches of 16 rows, the last one of 45 padded.
     assert predictor.tracing_count == 1
-    assert [len(r) for r in results] == [40, 48, 16, 7]
-    assert_allclose(results[1], fresh.predict(_rows(X, 48)), **F32)
+    assert [len(r) for r in results] == [48, 32, 16, 45, 80]
+    assert_allclose(results[3], fresh.predict(_rows(X, 45)), **F32)
     # Another predictor of the same fitted model (a refit of the importance
     # meta-estimator) reuses the compiled function.
     again = make_keras_predictor(fresh, batch_size=16)
@@ -152,11 +152,28 @@ def test_traced_once_across_chunk_calls(regressor, lagged_data):
     assert again.tracing_count == 1
 
 
-def test_padded_shapes_are_powers_of_two():
-    assert kp._padded_rows(7, 4096) == 64
-    assert kp._padded_rows(250, 4096) == 256
-    assert kp._padded_rows(3000, 2048) == 2048
-    assert kp._padded_rows(5, 16) == 16
+def test_follows_weights_updated_in_place(regressor, lagged_data):
+    # partial_fit / warm_start train the same model_: the compiled functions
+    # read its variables, so they must see the new weights.
+    X = lagged_data[0]
+    est = copy.deepcopy(regressor)
+    predictor = make_keras_predictor(est, batch_size=64)
+    before = predictor(X, "predict")
+    est.model_.set_weights([0.5 * w for w in est.model_.get_weights()])
+    after = predictor(X, "predict")
+    assert not np.allclose(after, before)
+    assert_allclose(after, est.predict(X), **F32)
+
+
+def test_sub_batches_are_equal_and_nearly_unpadded():
+    # Multiples of the evaluation set's size share one shape.
+    assert kp._sub_batch_rows(4000, 2048) == 2000
+    assert kp._sub_batch_rows(10 * 4000, 2048) == 2000
+    assert kp._sub_batch_rows(3750, 4096) == 3752  # multiple of 8
+    assert kp._sub_batch_rows(250, 4096) == 256
+    assert kp._sub_batch_rows(7, 4096) == 8
+    assert kp._sub_batch_rows(77, 32) == 32
+    assert kp._sub_batch_rows(5, 3) == 3
 
 
 def test_default_batch_size_bounds_activation_memory():
