@@ -198,7 +198,8 @@ class _CompiledModel:
     @property
     def tracing_count(self):
         """Traces of all functions of this model (one per shape)."""
-        return sum(f.experimental_get_tracing_count() for f in self._functions.values())
+        functions = list(self._functions.values())  # other threads may add some
+        return sum(f.experimental_get_tracing_count() for f in functions)
 
     def _key(self, x, jit_compile):
         xla = jit_compile is True or (jit_compile == "auto" and self.xla_ok is not False)
