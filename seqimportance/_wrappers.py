@@ -17,7 +17,8 @@ sequence input and current scikit-learn need. The repairs live in one place,
   missing ``y`` and other ranks are clear errors;
 - float64 predictions, ``predict_proba`` of shape ``(n_samples, n_classes)``
   even for one sample, ``class_weight`` without writing into the caller's
-  ``sample_weight``;
+  ``sample_weight``, and ``sample_weight`` rescaled to mean 1 so that integer
+  weights are equivalent to repeated samples;
 - seeding that puts TensorFlow back as it was (scikeras's leaves op
   determinism on in a fresh process) and draws a real seed from a
   ``RandomState`` (scikeras uses 0 for any);
@@ -174,6 +175,18 @@ class _SequenceWrapperMixin:
             tags.regressor_tags = RegressorTags(poor_score=True)
             tags.classifier_tags = None
         return tags
+
+    # -- sample weights ------------------------------------------------------
+    @staticmethod
+    def _validate_sample_weight(X, y, sample_weight):
+        # scikeras drops zero-weight samples; Keras then averages the weighted
+        # loss over the batch size, so the scale of the weights acts as a
+        # learning-rate factor. Rescaling the kept weights to mean 1 makes the
+        # loss a weighted mean, so integer weights train exactly as repeated
+        # samples do (scikit-learn's meaning of sample_weight). Weighted
+        # metrics in ``score`` do not depend on the scale.
+        X, y, sample_weight = BaseWrapper._validate_sample_weight(X, y, sample_weight)
+        return X, y, sample_weight / np.mean(sample_weight)
 
     # -- model building and seeding ----------------------------------------
     def _check_model_param(self):

@@ -58,11 +58,6 @@ _KERAS_WRAPPER_FAILURES = {
         "__sklearn_tags__; the subclasses define __sklearn_tags__ (the tags "
         "themselves are correct and tested in test_wrappers.py)."
     ),
-    "check_sample_weight_equivalence_on_dense_data": (
-        "mini-batch gradient training in float32: weighting a sample is not "
-        "the same as repeating it (other batches and loss normalisation), "
-        "as for scikit-learn's own MLP with stochastic solvers."
-    ),
 }
 
 

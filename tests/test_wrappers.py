@@ -232,6 +232,27 @@ def test_class_weight_equals_the_matching_sample_weight(binary_data):
     assert not np.array_equal(weighted.predict_proba(X), unweighted.predict_proba(X))
 
 
+@pytest.mark.parametrize("cls", [SequenceModelRegressor, SequenceModelClassifier])
+def test_integer_sample_weight_equals_repeated_samples(cls, binary_data):
+    # One full batch: weights (rescaled to mean 1) and repetitions give the
+    # same weighted-mean loss, so the same training step and predictions.
+    # Plain SGD, whose steps scale with the loss (Adam's barely do).
+    X, y = binary_data
+    sw = np.random.RandomState(1).randint(0, 4, size=len(y))
+    sw[:2] = (0, 3)  # a dropped sample and a repeated one, whatever the draw
+    est = small(
+        cls, epochs=2, batch_size=-1, optimizer="sgd", optimizer__learning_rate=0.5
+    )
+    method = "predict_proba" if cls is SequenceModelClassifier else "predict"
+    weighted = getattr(clone(est).fit(X, y, sample_weight=sw), method)(X)
+    repeated = getattr(clone(est).fit(X.repeat(sw, axis=0), y.repeat(sw)), method)(X)
+    scaled = getattr(clone(est).fit(X, y, sample_weight=10.0 * sw), method)(X)
+    unweighted = getattr(clone(est).fit(X, y), method)(X)
+    np.testing.assert_allclose(weighted, repeated, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(weighted, scaled, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(weighted, unweighted, rtol=1e-5, atol=1e-6)
+
+
 # -- the hook of the fast predictor -----------------------------------------
 
 
