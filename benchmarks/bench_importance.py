@@ -288,11 +288,14 @@ def _report(workload, samples, results, eli5_columns, runs):
         rows.append((label, scaled, results["eli5"]))
 
     medians = {label: statistics.median(v["times"]) for label, v, _ in rows}
+    bests = {label: min(v["times"]) for label, v, _ in rows}
     limit = min((m for label, m in medians.items() if label.startswith("limit")),
                 default=None)
+    best_limit = min((m for label, m in bests.items() if label.startswith("limit")),
+                     default=None)
     loop_mb = results["loop"]["peak_mb"] if "loop" in results else None
     if not rows:
-        return medians, limit
+        return medians, limit, bests, best_limit
     width = max(len(label) for label, _, _ in rows)
     print(f"{'method':<{width}}  {'median s':>9}  {'min s':>8}  {'first s':>8}  "
           f"{'cpu s':>8}  {'x limit':>8}  {'peak MB':>8}  {'x loop':>6}")
@@ -306,7 +309,7 @@ def _report(workload, samples, results, eli5_columns, runs):
         print(f"(peak MB of the limit: one process for all its variants, with all "
               f"{n_copies} copies prebuilt; setup alone: "
               f"{results['limit']['setup_mb']:.0f} MB)")
-    return medians, limit
+    return medians, limit, bests, best_limit
 
 
 def main(argv=None):
@@ -358,14 +361,18 @@ def main(argv=None):
             if args.save:
                 with open(args.save, "w") as f:
                     json.dump(all_results, f, indent=1)
-        medians, limit = _report(workload, samples, results, eli5_columns, runs)
+        medians, limit, bests, best_limit = _report(
+            workload, samples, results, eli5_columns, runs
+        )
         if limit and "seqimportance" in medians:
             ratio = medians["seqimportance"] / limit
+            best = bests["seqimportance"] / best_limit
             print(f"target: seqimportance within {targets[workload]}x of the limit: "
-                  f"{ratio:.2f}x -> {'met' if ratio <= targets[workload] else 'MISSED'}")
+                  f"{ratio:.2f}x (medians; {best:.2f}x of the best runs) -> "
+                  f"{'met' if ratio <= targets[workload] else 'MISSED'}")
         if workload == "W2" and "seqimportance" in results and "loop" in results:
             mem = results["seqimportance"]["peak_mb"] / results["loop"]["peak_mb"]
-            print(f"target: peak memory within 1.2x of the loop: {mem:.2f}x -> "
+            print(f"target: peak memory within 1.2x of the loop: {mem:.3f}x -> "
                   f"{'met' if mem <= 1.2 else 'MISSED'}")
 
 
