@@ -25,10 +25,11 @@ wrappers that predictor calls a compiled function of the fitted model:
 - ``B`` bounds the memory of one forward pass: the activations of a row are
   estimated from the model's layer outputs (``4 * T * (F + sum of the layers'
   widths)`` bytes) and ``B`` is the largest power of two of rows within
-  24 MiB, between 64 and 4096. On CPU, larger batches stop paying off at a
-  few thousand rows (an LSTM(64) over 50 steps runs as fast in batches of
-  1024 as of 2048 or 8192 rows, a small 3-layer LSTM over 10 steps 12%
-  faster in batches of 4096 than of 2048).
+  32 MiB, between 64 and 4096. On CPU, larger batches stop paying off at a
+  few thousand rows: an LSTM(64) over 50 steps runs 7% slower in batches of
+  1024 rows than of 2048, and no faster in batches of 4096 or 8192; a small
+  3-layer LSTM over 10 steps runs 12% faster in batches of 4096 than of
+  2048.
 
 The raw outputs then go through the wrapper's ``_postprocess_predictions``,
 so the predictor returns what ``predict`` / ``predict_proba`` return.
@@ -45,7 +46,7 @@ __all__ = ["KerasPredictor", "make_keras_predictor"]
 
 _SUPPORTED_METHODS = ("predict", "predict_proba")
 _OTHER_METHODS = ("decision_function", "predict_log_proba")
-_ACTIVATION_BUDGET_BYTES = 24 * 2**20
+_ACTIVATION_BUDGET_BYTES = 32 * 2**20
 _MIN_ROWS, _MAX_ROWS = 64, 4096
 _CHECK_ROWS = 64  # rows of the eager cross-check of XLA outputs
 
@@ -65,7 +66,7 @@ def make_keras_predictor(estimator, *, batch_size=None, jit_compile="auto"):
         ``_sequence_input`` and ``_postprocess_predictions``.
     batch_size : int or None, default=None
         Rows per compiled call, ``B``. None chooses it from the model's
-        estimated activation size (24 MiB per call, a power of two between 64
+        estimated activation size (32 MiB per call, a power of two between 64
         and 4096 rows).
     jit_compile : {"auto", True, False}, default="auto"
         Whether to compile with XLA. "auto" uses XLA unless it fails to
@@ -79,6 +80,21 @@ def make_keras_predictor(estimator, *, batch_size=None, jit_compile="auto"):
         methods are the package's own, or its model has several inputs or
         outputs, or Keras does not run on TensorFlow: the caller then uses the
         estimator's public methods.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqimportance import SequenceModelRegressor
+    >>> from seqimportance._keras_predictor import make_keras_predictor
+    >>> X = np.random.default_rng(0).normal(size=(20, 5, 2))
+    >>> reg = SequenceModelRegressor(model__units=4, random_state=0)
+    >>> reg = reg.initialize(X, X[:, -1, 0])  # untrained is enough here
+    >>> predictor = make_keras_predictor(reg, jit_compile=False)
+    >>> sorted(predictor.methods)
+    ['predict']
+    >>> copies = np.concatenate([X, X + 0.1])  # perturbed copies, stacked
+    >>> np.allclose(predictor(copies, "predict"), reg.predict(copies), atol=1e-6)
+    True
     """
     model = _single_io_model(estimator)
     if model is None:

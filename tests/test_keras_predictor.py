@@ -183,8 +183,8 @@ def test_default_batch_size_bounds_activation_memory():
         return build_recurrent_model(meta, {"optimizer": "adam", "loss": None},
                                      units=units)
 
-    # 50 x (16 + 64 + 1) float32 per row: 1553 rows in 24 MiB, so 1024.
-    assert kp._default_batch_size(model(50, 16, 64)) == 1024
+    # 50 x (16 + 64 + 1) float32 per row: 2071 rows in 32 MiB, so 2048.
+    assert kp._default_batch_size(model(50, 16, 64)) == 2048
     assert kp._default_batch_size(model(10, 3, 8)) == 4096  # capped
     assert kp._default_batch_size(model(2000, 64, 256)) == 64  # floor
 
