@@ -123,7 +123,8 @@ def _limit(X, est):
 
             def run(fn=fn, batch=batch):
                 # The last batch may be shorter: a second trace, in the cold run.
-                return [fn(copies[i : i + batch]).numpy() for i in range(0, n_rows, batch)]
+                starts = range(0, n_rows, batch)
+                return [fn(copies[i : i + batch]).numpy() for i in starts]
 
             runs[f"{'XLA' if jit else 'no XLA'}, batch {batch}"] = run
     return runs
@@ -201,7 +202,8 @@ def _eli5(X, est, n_columns):
     y_base = wrapper.predict(X2)
 
     def run():
-        ColumnSubset(wrapper, cv="prefit", n_iter=N_ITER, random_state=0).fit(X2, y_base)
+        importance = ColumnSubset(wrapper, cv="prefit", n_iter=N_ITER, random_state=0)
+        importance.fit(X2, y_base)
 
     return {"": run}
 
@@ -310,8 +312,9 @@ def _report(workload, samples, results, timed, eli5_columns, runs):
         k = min(eli5_columns, n_cols)
         factor = (1 + N_ITER * n_cols) / (1 + N_ITER * k)
         v = timing("eli5", "")
-        scaled = {key: ([t * factor for t in v[key]] if key != "cold" else v[key] * factor)
-                  for key in ("cold", "times", "cpu")}
+        scaled = {"cold": v["cold"] * factor,
+                  "times": [t * factor for t in v["times"]],
+                  "cpu": [t * factor for t in v["cpu"]]}
         label = (f"eli5 PermutationImportance, flattened ({n_cols} columns"
                  + (")" if k == n_cols else f"; extrapolated from {k})"))
         rows.append((label, "eli5", scaled))
@@ -330,8 +333,9 @@ def _report(workload, samples, results, timed, eli5_columns, runs):
         peak = results[method]["peak_mb"]
         ratio = f"{med / limit:8.2f}" if limit else f"{'-':>8}"
         mem = f"{peak / loop_mb:6.2f}" if loop_mb else f"{'-':>6}"
-        print(f"{label:<{width}}  {med:9.4f}  {min(v['times']):8.4f}  {v['cold']:8.3f}  "
-              f"{statistics.median(v['cpu']):8.3f}  {ratio}  {peak:8.0f}  {mem}")
+        cpu = statistics.median(v["cpu"])
+        print(f"{label:<{width}}  {med:9.4f}  {min(v['times']):8.4f}  "
+              f"{v['cold']:8.3f}  {cpu:8.3f}  {ratio}  {peak:8.0f}  {mem}")
     if "limit" in results:
         print(f"(peak MB of the limit: one process for all its variants, with all "
               f"{n_copies} copies prebuilt; setup alone: "
@@ -355,7 +359,8 @@ def main(argv=None):
         "loop, eli5 and the forward-pass limit; one fresh process per method.",
     )
     parser.add_argument("--workloads", nargs="+", choices=sorted(WORKLOADS),
-                        default=sorted(WORKLOADS), help="workloads to run (default: all)")
+                        default=sorted(WORKLOADS),
+                        help="workloads to run (default: all)")
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS),
                         help="methods to time (default: all)")
     parser.add_argument("--runs", type=int, default=None,
@@ -386,7 +391,8 @@ def main(argv=None):
     pair = [m for m in ("limit", "seqimportance") if m in args.methods]
     interleave = len(pair) == 2
     for workload in args.workloads:
-        samples = QUICK_SAMPLES[workload] if args.quick else WORKLOADS[workload]["n_samples"]
+        full = WORKLOADS[workload]["n_samples"]
+        samples = QUICK_SAMPLES[workload] if args.quick else full
         eli5_columns = args.eli5_columns or (2 if args.quick or workload == "W2" else 6)
         runs = args.runs or (2 if args.quick else {"W1": 5, "W2": 3}[workload])
         results, timed = {}, None

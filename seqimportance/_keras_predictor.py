@@ -223,7 +223,8 @@ class _CompiledModel:
         return sum(f.experimental_get_tracing_count() for f in functions)
 
     def _key(self, x, jit_compile):
-        xla = jit_compile is True or (jit_compile == "auto" and self.xla_ok is not False)
+        auto_xla = jit_compile == "auto" and self.xla_ok is not False
+        xla = jit_compile is True or auto_xla
         return (x.shape, x.dtype.str, xla)
 
     def __call__(self, x, jit_compile):

@@ -26,7 +26,10 @@ from seqimportance._keras_predictor import (  # noqa: E402
     make_keras_predictor,
 )
 from seqimportance._predictors import GenericPredictor, make_predictor  # noqa: E402
-from seqimportance.datasets import make_lagged_regression, make_seed_sequences  # noqa: E402
+from seqimportance.datasets import (  # noqa: E402
+    make_lagged_regression,
+    make_seed_sequences,
+)
 
 # float32 forward passes: the compiled and the eager/``model.predict`` paths
 # may differ in the last bits.
@@ -131,7 +134,9 @@ def test_importances_equal_generic_path(regressor, lagged_data, monkeypatch):
     slow_score = SequencePermutationImportance(regressor, **params).fit(X, y)
     assert fast.feature_importances_[0] > 0  # the model reads its inputs
     assert_allclose(fast.importances_, slow.importances_, rtol=1e-4, atol=1e-7)
-    assert_allclose(fast_score.importances_, slow_score.importances_, rtol=1e-4, atol=1e-7)
+    assert_allclose(
+        fast_score.importances_, slow_score.importances_, rtol=1e-4, atol=1e-7
+    )
 
 
 # ------------------------------------------------------ tracing and caching
@@ -321,7 +326,8 @@ def test_none_for_other_estimators(lagged_data):
 def test_none_for_several_inputs_or_outputs(regressor):
     inp = keras.Input((5, 3))
     flat = keras.layers.Flatten()(inp)
-    two_out = keras.Model(inp, [keras.layers.Dense(1)(flat), keras.layers.Dense(1)(flat)])
+    heads = [keras.layers.Dense(1)(flat), keras.layers.Dense(1)(flat)]
+    two_out = keras.Model(inp, heads)
     assert make_keras_predictor(_with_model(regressor, two_out)) is None
     a, b = keras.Input((5, 3)), keras.Input((5, 3))
     added = keras.layers.Flatten()(keras.layers.Add()([a, b]))
