@@ -383,7 +383,7 @@ def compute_importances(
     evaluator,
     n_repeats,
     *,
-    max_batch_bytes=128 * 2**20,
+    max_batch_bytes=32 * 2**20,
     n_jobs=None,
     on_chunk_done=None,
     on_plan=None,
@@ -397,7 +397,7 @@ def compute_importances(
     n_repeats : int
         Repeats per unit. Deterministic perturbations (``"zero"``,
         ``"mean"``) are evaluated once and the result repeated.
-    max_batch_bytes : int, default=128 MiB
+    max_batch_bytes : int, default=32 MiB
         Cap on the size of the perturbed copies of one chunk; a chunk holds at
         least one job.
     n_jobs : int or None, default=None
@@ -421,7 +421,11 @@ def compute_importances(
     bounds = chunk_bounds(len(jobs), per_chunk, min_chunks=effective_n_jobs(n_jobs))
     if on_plan is not None:
         on_plan(len(bounds))
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+    # A compiled Keras predictor runs best in threads of this process (it
+    # releases the GIL, and worker processes would each start TensorFlow);
+    # an explicit joblib backend (dask, loky) still overrides the hint.
+    prefer = getattr(evaluator.predictor, "parallel_prefer", None)
+    results = Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator")(
         delayed(_evaluate_chunk)(evaluator, jobs[a:b]) for a, b in bounds
     )
     effects = np.empty(len(jobs))

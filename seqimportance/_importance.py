@@ -144,7 +144,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         For ``"rms"`` and ``"mae"`` classifiers are compared on
         ``predict_proba`` if they have it, else ``decision_function``, else
         ``predict``; other estimators on ``predict``.
-    max_batch_bytes : int, default=128 * 2**20
+    max_batch_bytes : int, default=32 * 2**20
         Cap on the memory of the perturbed copies evaluated at once (one
         chunk, at least one copy of the evaluated data). Peak memory then does
         not grow with the number of units and repeats.
@@ -254,7 +254,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         axis="feature",
         groups=None,
         effect="score",
-        max_batch_bytes=128 * 2**20,
+        max_batch_bytes=32 * 2**20,
         n_jobs=None,
         verbose=0,
     ):

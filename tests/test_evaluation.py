@@ -5,6 +5,7 @@ with the job's generator, call the scorer (or predict) on the real estimator.
 """
 
 import itertools
+import os
 
 import numpy as np
 import pytest
@@ -466,3 +467,25 @@ def test_make_predictor_falls_back_when_the_keras_predictor_declines(monkeypatch
     sentinel = object()
     monkeypatch.setattr(keras_predictor, "make_keras_predictor", lambda est: sentinel)
     assert make_predictor(est, 2) is sentinel
+
+
+def test_predictor_thread_hint_keeps_parallel_chunks_in_this_process(data):
+    # A predictor that asks for threads (the compiled Keras one does) is run
+    # by joblib in threads of this process, with the same numbers as n_jobs=1.
+    est, X, y = _regressor(data)
+    evaluator = _evaluator(est, X, y, effect="rms", method="predict")
+    pids = []
+
+    class ThreadPredictor(GenericPredictor):
+        parallel_prefer = "threads"
+
+        def __call__(self, X_batch_3d, method):
+            pids.append(os.getpid())
+            return super().__call__(X_batch_3d, method)
+
+    evaluator.predictor = ThreadPredictor(est, 3)
+    serial = compute_importances(evaluator, 4, max_batch_bytes=2 * X.nbytes)
+    pids.clear()
+    parallel = compute_importances(evaluator, 4, n_jobs=2, max_batch_bytes=2 * X.nbytes)
+    assert len(pids) > 1 and set(pids) == {os.getpid()}
+    assert_array_equal(parallel, serial)
