@@ -31,6 +31,7 @@ def build_recurrent_model(
     dropout=0.0,
     recurrent_dropout=0.0,
     per_timestep="auto",
+    dtype=None,
 ):
     """Build and compile a stacked recurrent network for the fitted task.
 
@@ -78,6 +79,11 @@ def build_recurrent_model(
         the layout of :func:`~seqimportance.datasets.make_seed_sequences`;
         pass ``False`` when such a target is not aligned with the input steps
         (a forecast of the next ``n_timesteps`` values, say).
+    dtype : str or None, default=None
+        Dtype of the layers' weights and computations (Keras's ``dtype``
+        argument), e.g. ``"float64"`` for outputs that do not depend on the
+        rounding of float32 kernels; None uses Keras's default
+        (``keras.config.floatx()``, normally float32).
 
     Returns
     -------
@@ -129,7 +135,9 @@ def build_recurrent_model(
     n_out, activation, default_loss = _head(meta)
     per_timestep = _resolve_per_timestep(per_timestep, meta, n_out, n_timesteps)
 
-    inputs = keras.Input(shape=(n_timesteps, n_features), name="sequences")
+    inputs = keras.Input(
+        shape=(n_timesteps, n_features), name="sequences", dtype=dtype
+    )
     hidden = inputs
     layer_cls = _CELLS[cell]
     for i, n_units in enumerate(units):
@@ -140,14 +148,20 @@ def build_recurrent_model(
             recurrent_dropout=float(recurrent_dropout),
             return_sequences=per_timestep or not last,
             name=f"{cell}_{i}",
+            dtype=dtype,
         )(hidden)
     if per_timestep:
         # One shared unit per timestep, (n, T, 1) -> (n, T): the target layout.
-        step = keras.layers.Dense(1, activation=activation, name="output_step")
+        step = keras.layers.Dense(
+            1, activation=activation, name="output_step", dtype=dtype
+        )
         hidden = step(hidden)
-        outputs = keras.layers.Reshape((n_timesteps,), name="output")(hidden)
+        reshape = keras.layers.Reshape((n_timesteps,), name="output", dtype=dtype)
+        outputs = reshape(hidden)
     else:
-        head = keras.layers.Dense(n_out, activation=activation, name="output")
+        head = keras.layers.Dense(
+            n_out, activation=activation, name="output", dtype=dtype
+        )
         outputs = head(hidden)
     model = keras.Model(inputs, outputs, name=f"recurrent_{cell}")
 

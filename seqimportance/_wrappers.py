@@ -308,7 +308,14 @@ class _SequenceWrapperMixin:
         if method == "predict_proba":
             proba = self.target_encoder_.inverse_transform(y_raw, return_proba=True)
             # scikeras squeezes, which drops the sample axis for one sample.
-            return np.asarray(proba).reshape(y_raw.shape[0], -1)
+            proba = np.asarray(proba, dtype=np.float64).reshape(y_raw.shape[0], -1)
+            multiclass = ("multiclass", "multiclass-onehot")
+            if getattr(self, "target_type_", None) in multiclass:
+                # A float32 softmax sums to 1 only within float32 rounding
+                # (0.99999988); rows of scikit-learn probabilities sum to 1
+                # in float64.
+                proba = proba / proba.sum(axis=1, keepdims=True)
+            return proba
         y_pred = self.target_encoder_.inverse_transform(y_raw)
         if self._estimator_type == "regressor":
             y_pred = np.asarray(y_pred, dtype=np.float64)

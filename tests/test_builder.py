@@ -95,7 +95,7 @@ def test_per_timestep_output_depends_on_the_past_only():
     X_late = X.copy()
     X_late[:, 3:, :] = rng.normal(size=(8, T - 3, F))
     out, out_late = np.asarray(model(X)), np.asarray(model(X_late))
-    np.testing.assert_allclose(out[:, :3], out_late[:, :3], rtol=1e-6)
+    np.testing.assert_allclose(out[:, :3], out_late[:, :3], rtol=1e-6, atol=1e-7)
     assert np.abs(out[:, 3:] - out_late[:, 3:]).min() > 0
 
 
@@ -188,3 +188,30 @@ def test_works_with_plain_scikeras_metadata():
     model = _build(meta)
     assert model.input_shape == (None, T, F)
     assert model.get_layer("output").activation.__name__ == "sigmoid"
+
+
+@pytest.mark.parametrize("per_timestep", [False, True])
+def test_float64_layers_compute_in_float64(per_timestep):
+    # Oracle: a float64 network equals the same weights run in float64 numpy
+    # up to float64 rounding, far below float32's 1e-7.
+    n_out = T if per_timestep else 1
+    meta = _meta(
+        "continuous-multioutput" if per_timestep else "continuous",
+        classifier=False,
+        n_out=n_out,
+        y_ndim=2 if per_timestep else 1,
+    )
+    keras.utils.set_random_seed(0)
+    model = _build(meta, cell="simple_rnn", units=3, dtype="float64")
+    assert all(w.dtype == "float64" for w in model.weights)
+    X = np.random.default_rng(0).normal(size=(4, T, F))
+    out = np.asarray(model(X))
+    assert out.dtype == np.float64
+    kernel, recurrent, bias, dense_w, dense_b = [np.asarray(w) for w in model.weights]
+    h = np.zeros((4, 3))
+    steps = []
+    for t in range(T):
+        h = np.tanh(X[:, t] @ kernel + h @ recurrent + bias)
+        steps.append(h @ dense_w + dense_b)
+    expected = np.concatenate(steps, axis=1) if per_timestep else steps[-1]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)

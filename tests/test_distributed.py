@@ -101,8 +101,10 @@ def _keras_importance(estimator, X, y, n_jobs):
 
 
 # Chunk shapes differ with the number of workers, and float32 forward passes
-# of different batch shapes may differ in the last bits.
-KERAS_TOL = dict(rtol=1e-5, atol=1e-8)
+# of different batch shapes may differ in the last bits (which kernel runs
+# depends on the CPU): a few float32 ulps of predictions of order 1, so an
+# absolute tolerance well above 1e-7 and a relative one for the large values.
+KERAS_TOL = dict(rtol=1e-4, atol=1e-6)
 
 
 def test_keras_wrapper_on_dask(client, keras_regressor, lagged):

@@ -82,7 +82,9 @@ def test_keras_path_equals_the_public_predict_proba(seed_model):
             job_rng(base_seed, 0, u, 1),
         )
         expected = np.sqrt(np.mean((clf.predict_proba(Xp) - base) ** 2))
-        assert_allclose(imp.importances_[u, 1], expected, rtol=1e-4)
+        # float32 outputs of two paths (compiled vs predict): a few ulps of
+        # probabilities of order 1, hence the absolute tolerance.
+        assert_allclose(imp.importances_[u, 1], expected, rtol=1e-4, atol=1e-6)
 
 
 def test_estimator_score_is_batched_and_agrees(lagged_model):
@@ -95,8 +97,8 @@ def test_estimator_score_is_batched_and_agrees(lagged_model):
         Xz = X.copy()
         Xz[:, :, f] = 0
         expected = reg.score(X, y) - reg.score(Xz, y)
-        assert_allclose(imp.importances_[f, 0], expected, rtol=1e-4, atol=1e-6)
-    assert_allclose(imp.scores_[0], reg.score(X, y), rtol=1e-5)
+        assert_allclose(imp.importances_[f, 0], expected, rtol=1e-4, atol=1e-5)
+    assert_allclose(imp.scores_[0], reg.score(X, y), rtol=1e-5, atol=1e-6)
 
 
 def test_threads_give_the_same_numbers(lagged_model):
@@ -112,7 +114,10 @@ def test_threads_give_the_same_numbers(lagged_model):
         threaded = SequencePermutationImportance(
             reg, max_batch_bytes=X.nbytes, **params
         ).fit(X, y)
-    assert_allclose(threaded.importances_, sequential.importances_, rtol=1e-5)
+    # Other chunk shapes: float32 forward passes may differ in the last bits.
+    assert_allclose(
+        threaded.importances_, sequential.importances_, rtol=1e-4, atol=1e-6
+    )
 
 
 def test_shape_mismatch_with_a_fitted_wrapper(seed_model):

@@ -36,6 +36,17 @@ from seqimportance.datasets import (  # noqa: E402
 F32 = dict(rtol=1e-5, atol=1e-6)
 
 
+def assert_labels_agree(labels, expected, proba):
+    """Labels equal wherever the probability is clear of the 0.5 threshold.
+
+    Two float32 paths may round a probability within a few ulps of 0.5 to
+    either side, so labels there say nothing about the predictor.
+    """
+    clear = np.abs(proba - 0.5) > 1e-5
+    assert clear.mean() > 0.9
+    assert_array_equal(labels[clear], expected[clear])
+
+
 @pytest.fixture(scope="module")
 def seed_data():
     return make_seed_sequences(120, n_timesteps=6, random_state=0)
@@ -84,7 +95,7 @@ def test_classifier_matches_public_methods(classifier, seed_data, n_rows):
     assert proba.shape == expected.shape == (n_rows, 6)
     assert proba.dtype == expected.dtype
     assert_allclose(proba, expected, **F32)
-    assert_array_equal(predictor(X, "predict"), classifier.predict(X))
+    assert_labels_agree(predictor(X, "predict"), classifier.predict(X), expected)
 
 
 def test_regressor_matches_predict(regressor, lagged_data):
@@ -104,8 +115,9 @@ def test_two_dimensional_input(flat_classifier):
     clf, X2 = flat_classifier
     predictor = make_keras_predictor(clf, batch_size=64)
     X3 = X2[:, np.newaxis, :]  # the importance code hands over (n, 1, F)
-    assert_allclose(predictor(X3, "predict_proba"), clf.predict_proba(X2), **F32)
-    assert_array_equal(predictor(X3, "predict"), clf.predict(X2))
+    proba = clf.predict_proba(X2)
+    assert_allclose(predictor(X3, "predict_proba"), proba, **F32)
+    assert_labels_agree(predictor(X3, "predict"), clf.predict(X2), proba[:, 1])
 
 
 def test_float64_input_and_caller_array_untouched(regressor, lagged_data):
