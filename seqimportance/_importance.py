@@ -31,7 +31,9 @@ from ._perturbation import (
     Perturbation,
     make_units,
 )
+from ._checks import check_baseline_score, check_target_for_scoring, warn_if_all_zero
 from ._predictors import PREDICTION_METHODS, make_predictor
+from ._statistics import importance_intervals, importance_pvalues
 from ._validation import check_sequence_shape, check_sequences
 
 __all__ = ["SequencePermutationImportance"]
@@ -162,6 +164,13 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         Mean importance of each unit over all repeats and folds.
     feature_importances_std_ : ndarray of shape (n_units,)
         Standard deviation over all repeats and folds.
+    pvalues_ : ndarray of shape (n_units,)
+        One-sided p-value of "the mean importance is greater than 0": a
+        t-test on the repeats with one fold (it conditions on the model and
+        the data: only the perturbation varies), on the fold means with
+        several folds (corrected for the overlap of the training sets). See
+        :meth:`confidence_intervals` and the "Deciding with importances"
+        page.
     importances_ : ndarray of shape (n_units, n_iter * n_folds)
         Raw importances, fold by fold (scikit-learn's ``importances`` layout).
     results_ : list of ndarray of shape (n_units,)
@@ -320,6 +329,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             self._effect_method(self.estimator)  # fail before fitting anything
         elif self.scoring is None and not hasattr(self.estimator, "score"):
             make_fold_scorer(self.estimator, None)  # raises, naming the fix
+        check_target_for_scoring(self.estimator, self.scoring, self.effect, y)
 
         base_seed = draw_base_seed(self.random_state)
         progress = _Progress(self.verbose)
@@ -369,10 +379,13 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         self.n_features_in_ = n_features
         self.n_timesteps_in_ = n_timesteps
         self.caveats_ = self._caveats()
+        self.pvalues_ = importance_pvalues(importances, self._split_sizes)
+        warn_if_all_zero(importances, n_samples=len(X3d), effect=self.effect)
         return self
 
     def _folds(self, X, X3d, y, input_ndim, fit_params):
         """Yield ``(fitted estimator, X_eval_3d, y_eval)`` for each fold."""
+        self._split_sizes = []  # (n_train, n_test) of each split, for the t-test
         if self.cv == "prefit":
             check_is_fitted(self.estimator)
             _check_fitted_shape(self.estimator, X3d, input_ndim)
@@ -383,6 +396,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
             X, y = indexable(X, y)  # array-likes without __getitem__ become arrays
             for train, test in cv.split(X3d, y):
+                self._split_sizes.append((len(train), len(test)))
                 estimator = clone(self.estimator).fit(
                     _safe_indexing(X, train),
                     None if y is None else _safe_indexing(y, train),
@@ -432,6 +446,12 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             input_ndim=input_ndim,
             feature_names=feature_names,
         ).compute_baseline()
+        check_baseline_score(
+            evaluator.baseline_score,
+            fold=fold,
+            n_samples=len(X_eval),
+            scoring=self.scoring,
+        )
         importances = compute_importances(
             evaluator,
             self.n_iter,
@@ -521,6 +541,59 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             f"Each {unit} was {how}, {self.n_iter} times; {what}. {data} Correlated "
             "inputs share importance: perturbing one of them leaves its information "
             "in the others."
+        )
+
+    # ------------------------------------------------------- statistics
+    def confidence_intervals(self, level=0.95):
+        """Confidence intervals of the mean importance of each unit.
+
+        The t-interval of the test behind ``pvalues_``: over the repeats with
+        one fold (uncertainty of the perturbation only, for this model and
+        data), over the fold means with several folds (with Nadeau and
+        Bengio's correction for overlapping training sets). NaN when there is
+        a single repeat and fold.
+
+        Parameters
+        ----------
+        level : float, default=0.95
+            Confidence level, in (0, 1).
+
+        Returns
+        -------
+        intervals : ndarray of shape (n_units, 2)
+            Lower and upper bound of each unit, around
+            ``feature_importances_``.
+        """
+        check_is_fitted(self)
+        return importance_intervals(self.importances_, self._split_sizes, level=level)
+
+    def to_frame(self, level=0.95):
+        """The importances as a pandas DataFrame, one row per unit.
+
+        Parameters
+        ----------
+        level : float, default=0.95
+            Confidence level of the interval columns.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            Columns ``unit``, ``mean``, ``std``, ``ci_lower``, ``ci_upper``
+            and ``pvalue``, rows in unit order (sort with
+            ``frame.sort_values("mean", ascending=False)``).
+        """
+        import pandas as pd
+
+        intervals = self.confidence_intervals(level)
+        return pd.DataFrame(
+            {
+                "unit": self.unit_names_,
+                "mean": self.feature_importances_,
+                "std": self.feature_importances_std_,
+                "ci_lower": intervals[:, 0],
+                "ci_upper": intervals[:, 1],
+                "pvalue": self.pvalues_,
+            }
         )
 
     # ------------------------------------------------------- delegation
