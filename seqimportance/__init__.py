@@ -12,6 +12,7 @@ import importlib
 
 from . import datasets
 from ._importance import SequencePermutationImportance
+from ._pimp import permutation_test_importance
 from ._scaler import SequenceScaler
 from ._version import __version__
 
@@ -28,6 +29,7 @@ __all__ = [
     "SequenceScaler",
     "build_recurrent_model",
     "datasets",
+    "permutation_test_importance",
     "__version__",
 ]
 
