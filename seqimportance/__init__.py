@@ -12,6 +12,8 @@ import importlib
 
 from . import datasets
 from ._importance import SequencePermutationImportance
+from ._long_frame import from_long_frame
+from ._padding import pad_sequences
 from ._pimp import permutation_test_importance
 from ._scaler import SequenceScaler
 from ._version import __version__
@@ -29,6 +31,8 @@ __all__ = [
     "SequenceScaler",
     "build_recurrent_model",
     "datasets",
+    "from_long_frame",
+    "pad_sequences",
     "permutation_test_importance",
     "__version__",
 ]

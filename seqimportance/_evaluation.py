@@ -24,6 +24,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
+from ._masked_effects import MaskedEffects
 from ._perturbation import perturb_unit, unit_index
 from ._predictors import PREDICTION_METHODS, flat_predictions, to_estimator_input
 
@@ -257,6 +258,10 @@ class FoldEvaluator:
         Input layout of the estimator.
     feature_names : ndarray of str or None
         Columns for 2-D DataFrame input.
+    padding : PaddingMask or None
+        Real timesteps of ``X`` when it has padding: units are perturbed at
+        real positions only and effects computed on real samples and steps
+        (:mod:`seqimportance._masked_effects`).
     """
 
     def __init__(
@@ -275,6 +280,7 @@ class FoldEvaluator:
         fold=0,
         input_ndim=3,
         feature_names=None,
+        padding=None,
     ):
         self.predictor = predictor
         self.estimator = estimator
@@ -291,6 +297,12 @@ class FoldEvaluator:
         self.feature_names = feature_names
         _, n_timesteps, n_features = X.shape
         self._indices = [unit_index(unit, n_timesteps, n_features) for unit in units]
+        self.padding = padding
+        self._unit_padding = [
+            None if padding is None else padding.unit(timesteps)
+            for timesteps, _ in units
+        ]
+        self._masked = None if padding is None else MaskedEffects(self)
         self.baseline_score = None
         self.baseline_predictions = None
 
@@ -299,6 +311,9 @@ class FoldEvaluator:
         n_samples = self.X.shape[0]
         if self.effect == "score":
             predictions = self._chunk_predictions(self.X)
+            if self._masked is not None:
+                self.baseline_score = self._masked.baseline(predictions)
+                return self
             X_input = to_estimator_input(self.X, self.input_ndim, self.feature_names)
             proxy = proxy_class(self._proxy_methods())(
                 self.estimator, predictions, 0, X_input
@@ -307,6 +322,8 @@ class FoldEvaluator:
         else:
             raw = self._chunk_predictions(self.X).get(self.method)
             self.baseline_predictions = flat_predictions(raw, n_samples)
+            if self._masked is not None:
+                self._masked.set_outputs(raw)
         return self
 
     def _proxy_methods(self):
@@ -343,7 +360,12 @@ class FoldEvaluator:
             rng = job_rng(self.base_seed, self.fold, unit, repeat)
             dst = batch[i * n_samples : (i + 1) * n_samples]
             perturb_unit(
-                dst, self._indices[unit], self.units[unit][1], self.perturbation, rng
+                dst,
+                self._indices[unit],
+                self.units[unit][1],
+                self.perturbation,
+                rng,
+                self._unit_padding[unit],
             )
         return batch
 
@@ -351,6 +373,8 @@ class FoldEvaluator:
         """Effect of each job of a chunk: ndarray of shape (n_jobs_in_chunk,)."""
         n_jobs, n_samples = len(jobs), self.X.shape[0]
         batch = self.build_batch(jobs)
+        if self._masked is not None:
+            return self._masked.evaluate(jobs, batch)
         if self.effect != "score":
             raw = self._chunk_predictions(batch).get(self.method)
             predictions = flat_predictions(raw, n_jobs * n_samples)

@@ -24,11 +24,13 @@ from ._evaluation import (
     draw_base_seed,
     make_fold_scorer,
 )
+from ._masking import PaddingMask, padding_mask, unit_support, warn_low_support
 from ._perturbation import (
     AXES,
     NOISE_PERTURBATIONS,
     PERTURBATIONS,
     Perturbation,
+    check_perturbation_units,
     make_units,
 )
 from ._checks import check_baseline_score, check_target_for_scoring, warn_if_all_zero
@@ -103,15 +105,20 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         With a cross-validation ``cv``, whether to also fit ``estimator`` on
         all of ``X`` as ``estimator_`` (used by ``predict``, ``score``, ...).
         Ignored for ``cv="prefit"`` and ``cv=None``.
-    perturbation : {"shuffle", "gaussian", "uniform", "zero", "mean"} or \
-            callable, default="shuffle"
+    perturbation : {"shuffle", "time_shuffle", "gaussian", "uniform", "zero", \
+            "mean"} or callable, default="shuffle"
         - ``"shuffle"``: permute the unit's values across samples; each
           sample's sub-series moves as a whole and keeps its time order.
+        - ``"time_shuffle"``: permute the unit's timesteps within each
+          sample (one permutation for all the unit's features): the values
+          stay, their order goes, so the importance says whether the order
+          matters. Units need several timesteps (``axis="feature"``,
+          ``groups``, or ``window`` > 1).
         - ``"gaussian"``: add noise ``N(0, scale)``.
         - ``"uniform"``: add noise ``U(-scale, scale)``.
         - ``"zero"``: replace the unit's values by 0.
         - ``"mean"``: replace each feature of the unit by its mean over the
-          samples and all timesteps of the evaluated data.
+          samples and all (real) timesteps of the evaluated data.
         - callable ``(values, rng) -> values``: ``values`` is an ndarray of
           shape ``(n_samples, n_unit_timesteps, n_unit_features)`` (a copy
           that may be modified), ``rng`` a :class:`numpy.random.Generator`;
@@ -137,6 +144,23 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         ``{name: [feature indices]}`` (e.g. the x, y, z axes of one sensor);
         the units are the groups, in dict order. Only with
         ``axis="feature"``.
+    window : int, default=1
+        With ``axis="timestep"`` or ``"both"``, a unit spans ``window``
+        consecutive timesteps (the last block may be shorter), named by its
+        range (``"t10-t14"``): the importance of periods rather than of
+        single steps. At most the number of timesteps.
+    mask_value : float or None, default=None
+        Padding of variable-length sequences, as in Keras's ``Masking``: a
+        timestep whose features all equal ``mask_value`` is padding. Padding
+        is never perturbed (shuffles draw real values from donors that are
+        real at the same positions), statistics use real steps, and effects
+        are measured on the samples real at a unit's timesteps and, for
+        per-timestep targets or outputs, at real timesteps only. See the
+        "Variable-length sequences" page. None: no padding.
+    feature_names : array-like of str or None, default=None
+        Names of the features (last axis of ``X``) for ``unit_names_``, e.g.
+        from :func:`~seqimportance.from_long_frame`; None uses a
+        DataFrame's columns or ``"x0", "x1", ...``.
     effect : {"score", "rms", "mae"}, default="score"
         - ``"score"``: baseline score minus perturbed score (``scoring``).
         - ``"rms"``: root mean square change of the predictions, over samples
@@ -185,6 +209,10 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         ``groups``.
     units_ : list of (ndarray, ndarray)
         The timestep indices and feature indices of each unit.
+    unit_support_ : ndarray of int of shape (n_units,)
+        Number of samples of ``X`` real at one or more of each unit's
+        timesteps: ``n_samples`` without ``mask_value``. A unit's importance
+        averages over these samples.
     estimator_ : estimator
         The fitted estimator: ``estimator`` itself for ``cv="prefit"``, the
         one fitted on all of ``X`` otherwise (absent with a
@@ -242,6 +270,9 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         "relative_scale": ["boolean"],
         "axis": [StrOptions(set(AXES))],
         "groups": [dict, None],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "mask_value": [Real, None],
+        "feature_names": ["array-like", None],
         "effect": [StrOptions(set(EFFECTS))],
         "max_batch_bytes": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
@@ -262,6 +293,9 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         relative_scale=False,
         axis="feature",
         groups=None,
+        window=1,
+        mask_value=None,
+        feature_names=None,
         effect="score",
         max_batch_bytes=32 * 2**20,
         n_jobs=None,
@@ -278,6 +312,9 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         self.relative_scale = relative_scale
         self.axis = axis
         self.groups = groups
+        self.window = window
+        self.mask_value = mask_value
+        self.feature_names = feature_names
         self.effect = effect
         self.max_batch_bytes = max_batch_bytes
         self.n_jobs = n_jobs
@@ -309,6 +346,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         self._validate_params()
         input_ndim = np.ndim(X) if hasattr(X, "shape") else np.asarray(X).ndim
         X3d = check_sequences(X, estimator=self)
+        valid = padding_mask(X3d, self.mask_value)
         if y is not None:
             check_consistent_length(X3d, y)
         _, n_timesteps, n_features = X3d.shape
@@ -323,8 +361,14 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             n_features,
             axis=self.axis,
             groups=self.groups,
-            feature_names=feature_names,
+            feature_names=(
+                feature_names if self.feature_names is None else self.feature_names
+            ),
+            window=self.window,
         )
+        check_perturbation_units(self.perturbation, units)
+        support = unit_support(valid, units, len(X3d))
+        warn_low_support(unit_names, support, len(X3d))
         if self.effect != "score":
             self._effect_method(self.estimator)  # fail before fitting anything
         elif self.scoring is None and not hasattr(self.estimator, "score"):
@@ -376,6 +420,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         self.scores_ = scores if self.effect == "score" else None
         self.unit_names_ = unit_names
         self.units_ = units
+        self.unit_support_ = support
         self.n_features_in_ = n_features
         self.n_timesteps_in_ = n_timesteps
         self.caveats_ = self._caveats()
@@ -425,11 +470,13 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             scorer, method = make_fold_scorer(estimator, self.scoring), None
         else:
             scorer, method = None, self._effect_method(estimator, predictor.methods)
+        padding = PaddingMask.from_data(X_eval, self.mask_value)
         perturbation = Perturbation(
             self.perturbation,
             X_eval,
             scale=self.scale,
             relative_scale=self.relative_scale,
+            padding=padding,
         )
         evaluator = FoldEvaluator(
             predictor,
@@ -445,6 +492,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             fold=fold,
             input_ndim=input_ndim,
             feature_names=feature_names,
+            padding=padding,
         ).compute_baseline()
         check_baseline_score(
             evaluator.baseline_score,
@@ -489,6 +537,8 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             how = f"perturbed with the callable {name!r}"
         elif self.perturbation == "shuffle":
             how = "shuffled across samples (each sub-series keeps its time order)"
+        elif self.perturbation == "time_shuffle":
+            how = "permuted in time within each sample (values kept, order lost)"
         elif self.perturbation in NOISE_PERTURBATIONS:
             rel = (
                 " times each feature's standard deviation"
@@ -537,10 +587,19 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
                 "importance for generalisation, not about one particular trained "
                 "model."
             )
+        if self.window > 1:
+            unit = unit.replace("timestep", f"window of {self.window} timesteps")
+        padding = ""
+        if self.mask_value is not None:
+            padding = (
+                f" Timesteps whose features all equal mask_value={self.mask_value} "
+                "are padding: they were never perturbed, and each unit's effect "
+                "was measured on the samples real at its timesteps (unit_support_)."
+            )
         return (
             f"Each {unit} was {how}, {self.n_iter} times; {what}. {data} Correlated "
             "inputs share importance: perturbing one of them leaves its information "
-            "in the others."
+            f"in the others.{padding}"
         )
 
     # ------------------------------------------------------- statistics

@@ -2,30 +2,38 @@
 
 A *unit* is what one importance value is about: a set of timesteps and a set
 of features of ``X[:, timesteps, features]``, perturbed together. One feature
-at all timesteps, one timestep at all features, one ``(timestep, feature)``
-cell, or a named group of features.
+at all timesteps, one timestep (or a window of consecutive timesteps) at all
+features, one ``(timestep, feature)`` cell (or window), or a named group of
+features.
 
 A *perturbation* takes the unit's values for a batch of samples, shaped
 ``(n_samples, n_unit_timesteps, n_unit_features)``, and a
 :class:`numpy.random.Generator`, and returns new values of the same shape.
-Nothing here knows about estimators, scorers or Keras.
+Nothing here knows about estimators, scorers or Keras. Padding
+(``mask_value``) arrives as data, a
+:class:`~seqimportance._masking.UnitPadding` per unit, see
+:mod:`seqimportance._masking`.
 """
 
 import numbers
 
 import numpy as np
 
+from ._masking import real_step_values, time_shuffle
+
 __all__ = [
     "DETERMINISTIC_PERTURBATIONS",
     "NOISE_PERTURBATIONS",
     "PERTURBATIONS",
     "Perturbation",
+    "check_perturbation_units",
     "make_units",
     "perturb_unit",
+    "timestep_label",
     "unit_index",
 ]
 
-PERTURBATIONS = ("shuffle", "gaussian", "uniform", "zero", "mean")
+PERTURBATIONS = ("shuffle", "time_shuffle", "gaussian", "uniform", "zero", "mean")
 NOISE_PERTURBATIONS = ("gaussian", "uniform")
 DETERMINISTIC_PERTURBATIONS = ("zero", "mean")
 AXES = ("feature", "timestep", "both")
@@ -33,7 +41,13 @@ AXES = ("feature", "timestep", "both")
 
 # --------------------------------------------------------------------- units
 def make_units(
-    n_timesteps, n_features, *, axis="feature", groups=None, feature_names=None
+    n_timesteps,
+    n_features,
+    *,
+    axis="feature",
+    groups=None,
+    feature_names=None,
+    window=1,
 ):
     """Return the names and index sets of the units to perturb.
 
@@ -46,11 +60,17 @@ def make_units(
         ``"timestep"``: one unit per timestep, all features together.
         ``"both"``: one unit per ``(timestep, feature)`` cell, unit index
         ``t * n_features + f``.
+        With ``window=k`` a timestep is a block of ``k`` consecutive
+        timesteps instead (``t`` then counts blocks).
     groups : dict or None, default=None
         Name -> feature indices perturbed together at all timesteps; the
         units are the groups, in dict order. Only with ``axis="feature"``.
     feature_names : array-like of str or None, default=None
         Names of the features; ``"x0", "x1", ...`` when None.
+    window : int, default=1
+        Timesteps per block for ``axis="timestep"`` and ``axis="both"``:
+        blocks ``[0, k)``, ``[k, 2k)``, ..., the last one possibly shorter,
+        named ``"t0-t4"``, ``"t5-t9"``, ... (``"t3"`` for one timestep).
 
     Returns
     -------
@@ -60,9 +80,15 @@ def make_units(
     """
     if axis not in AXES:
         raise ValueError(f"axis must be one of {AXES}; got {axis!r}.")
+    blocks = _time_blocks(n_timesteps, window, axis)
     if feature_names is None:
         feature_names = [f"x{f}" for f in range(n_features)]
-    feature_names = [str(name) for name in feature_names]
+    feature_names = [str(name) for name in np.asarray(feature_names).ravel()]
+    if len(feature_names) != n_features:
+        raise ValueError(
+            f"feature_names has {len(feature_names)} names; X has {n_features} "
+            "features (last axis), and each needs one name."
+        )
     all_t = np.arange(n_timesteps)
     all_f = np.arange(n_features)
     if groups is not None:
@@ -79,20 +105,61 @@ def make_units(
         names = feature_names
         units = [(all_t, np.array([f])) for f in range(n_features)]
     elif axis == "timestep":
-        names = [f"t{t}" for t in range(n_timesteps)]
-        units = [(np.array([t]), all_f) for t in range(n_timesteps)]
+        names = [timestep_label(block) for block in blocks]
+        units = [(block, all_f) for block in blocks]
     else:
         names = [
-            f"{feature_names[f]}@t{t}"
-            for t in range(n_timesteps)
+            f"{feature_names[f]}@{timestep_label(block)}"
+            for block in blocks
             for f in range(n_features)
         ]
-        units = [
-            (np.array([t]), np.array([f]))
-            for t in range(n_timesteps)
-            for f in range(n_features)
-        ]
+        units = [(block, np.array([f])) for block in blocks for f in range(n_features)]
     return np.asarray(names, dtype=str), units
+
+
+def _time_blocks(n_timesteps, window, axis):
+    """Timestep indices of each block of ``window`` consecutive timesteps."""
+    if (
+        isinstance(window, bool)
+        or not isinstance(window, numbers.Integral)
+        or window < 1
+    ):
+        raise ValueError(
+            f"window must be an int >= 1 (timesteps per unit); got {window!r}."
+        )
+    if window > 1 and axis == "feature":
+        raise ValueError(
+            "window groups consecutive timesteps into one unit, so it needs "
+            f"axis='timestep' or axis='both'; got axis='feature' with window={window}."
+        )
+    if window > n_timesteps:
+        raise ValueError(
+            f"window={window} is longer than the sequences, which have "
+            f"{n_timesteps} timesteps; choose a window in [1, {n_timesteps}]."
+        )
+    return [
+        np.arange(start, min(start + window, n_timesteps))
+        for start in range(0, n_timesteps, window)
+    ]
+
+
+def timestep_label(timesteps):
+    """``"t3"`` for one timestep, ``"t10-t14"`` for a block of them."""
+    timesteps = np.asarray(timesteps).ravel()
+    first, last = int(timesteps[0]), int(timesteps[-1])
+    return f"t{first}" if first == last else f"t{first}-t{last}"
+
+
+def check_perturbation_units(kind, units):
+    """Reject ``"time_shuffle"`` when no unit has two timesteps to reorder."""
+    if kind == "time_shuffle" and all(len(timesteps) < 2 for timesteps, _ in units):
+        raise ValueError(
+            "perturbation='time_shuffle' permutes a unit's values along time, but "
+            "every unit here spans a single timestep (axis='timestep' or 'both' "
+            "with window=1, or sequences of one timestep), so it would change "
+            "nothing. Use axis='feature' or groups (the order of a variable), or "
+            "window > 1 (the order within a period)."
+        )
 
 
 def check_groups(groups, n_features):
@@ -163,9 +230,13 @@ class Perturbation:
 
     Parameters
     ----------
-    kind : {"shuffle", "gaussian", "uniform", "zero", "mean"} or callable
+    kind : {"shuffle", "time_shuffle", "gaussian", "uniform", "zero", \
+            "mean"} or callable
         - ``"shuffle"``: permute the unit's values across samples; each
           sample's sub-series moves as a whole, keeping its time order.
+        - ``"time_shuffle"``: permute the unit's timesteps within each
+          sample (one permutation for all the unit's features), so the
+          values stay and their order goes.
         - ``"gaussian"``: add ``N(0, scale)`` noise.
         - ``"uniform"``: add ``U(-scale, scale)`` noise.
         - ``"zero"``: replace the values by 0.
@@ -181,9 +252,12 @@ class Perturbation:
         Whether the noise scale of feature ``f`` is ``scale * std_f``, with
         ``std_f`` the standard deviation of feature ``f`` over the samples and
         timesteps of ``X``.
+    padding : PaddingMask or None, default=None
+        The real timesteps of ``X``; ``"mean"`` and ``relative_scale`` then
+        use the real steps only.
     """
 
-    def __init__(self, kind, X, *, scale=0.2, relative_scale=False):
+    def __init__(self, kind, X, *, scale=0.2, relative_scale=False, padding=None):
         if not (callable(kind) or kind in PERTURBATIONS):
             raise ValueError(
                 f"perturbation must be one of {PERTURBATIONS} or a callable "
@@ -193,6 +267,8 @@ class Perturbation:
         self.scale = scale
         self.relative_scale = relative_scale
         n_features = X.shape[2]
+        if padding is not None:  # statistics of the real steps only
+            X = real_step_values(X, padding.valid)[np.newaxis]
         if kind == "mean":
             self.feature_means_ = X.mean(axis=(0, 1))
         if kind in NOISE_PERTURBATIONS:
@@ -206,16 +282,23 @@ class Perturbation:
         """Whether every repeat gives the same values (``"zero"``, ``"mean"``)."""
         return isinstance(self.kind, str) and self.kind in DETERMINISTIC_PERTURBATIONS
 
-    def __call__(self, values, rng, features):
+    def __call__(self, values, rng, features, padding=None):
         """Return the perturbed ``values``, of the same shape.
 
         ``values`` has shape ``(n_samples, n_unit_timesteps,
         n_unit_features)`` and may be modified in place; ``features`` are the
-        feature indices of its last axis.
+        feature indices of its last axis; ``padding`` is the unit's
+        :class:`~seqimportance._masking.UnitPadding` (None without padding).
+        Padded positions may come back changed: :func:`perturb_unit` puts
+        them back.
         """
         kind = self.kind
         if kind == "shuffle":
+            if padding is not None:
+                return values[padding.donors(rng)]
             return values[rng.permutation(values.shape[0])]
+        if kind == "time_shuffle":
+            return time_shuffle(values, rng, None if padding is None else padding.valid)
         if kind == "gaussian":
             noise = rng.standard_normal(values.shape, dtype=_noise_dtype(values))
             noise *= self.feature_scales_[features].astype(noise.dtype, copy=False)
@@ -248,7 +331,7 @@ def _noise_dtype(values):
     return np.float32 if values.dtype == np.float32 else np.float64
 
 
-def perturb_unit(dst, index, features, perturbation, rng):
+def perturb_unit(dst, index, features, perturbation, rng, padding=None):
     """Perturb one unit of ``dst`` in place.
 
     Parameters
@@ -261,14 +344,26 @@ def perturb_unit(dst, index, features, perturbation, rng):
         The unit's feature indices.
     perturbation : Perturbation
     rng : numpy.random.Generator
+    padding : UnitPadding or None, default=None
+        The unit's real positions. Its padded positions are left exactly as
+        they are, whatever the perturbation (built-in or callable) returns.
     """
+    if padding is not None:
+        values = dst[index]
+        perturbed = perturbation(values.copy(), rng, features, padding)
+        if not perturbed.flags.writeable:
+            perturbed = perturbed.copy()
+        padded = ~padding.valid
+        perturbed[padded] = values[padded]
+        dst[index] = perturbed
+        return
     # Slices give a view of dst: the built-in perturbations then work in place.
     # Index arrays give a copy, written back afterwards. A user callable always
     # receives an array of its own.
     values = dst[index]
     is_view = all(isinstance(i, slice) for i in index)
     builtin = isinstance(perturbation.kind, str)
-    if is_view and builtin and perturbation.kind != "shuffle":
+    if is_view and builtin and perturbation.kind not in ("shuffle", "time_shuffle"):
         perturbation(values, rng, features)
         return
     if is_view and not builtin:
