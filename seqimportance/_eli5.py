@@ -28,6 +28,8 @@ import warnings
 import numpy as np
 from sklearn.base import is_regressor
 
+from ._perturbation import timestep_label
+
 __all__ = ["explain_sequence_permutation_importance"]
 
 _TOP = 20  # eli5's default for explain_weights
@@ -176,7 +178,7 @@ def unit_labels(estimator, feature_names=None):
         names = getattr(estimator, "unit_names_", None)
         if names is None:
             return np.array([f"x{i}" for i in range(n_units)])
-        return np.asarray(names, dtype=object)
+        return _with_support(estimator, np.asarray(names, dtype=object))
     if type(feature_names).__name__ == "FeatureNames":
         return feature_names  # eli5 checks its length
     if isinstance(feature_names, str):
@@ -194,8 +196,7 @@ def unit_labels(estimator, feature_names=None):
         for i, (t_idx, f_idx) in enumerate(units):
             members = [names[f] for f in np.asarray(f_idx).ravel()]
             if kind == "both":
-                t = int(np.asarray(t_idx).ravel()[0])
-                out.append(f"{members[0]}@t{t}")
+                out.append(f"{members[0]}@{timestep_label(t_idx)}")
             else:
                 group = labels[i] if labels is not None else f"g{i}"
                 out.append(f"{group} ({', '.join(members)})")
@@ -216,6 +217,19 @@ def unit_labels(estimator, feature_names=None):
     raise ValueError(
         f"feature_names has {len(names)} names; with axis={kind!r} it must "
         f"have {expected}."
+    )
+
+
+def _with_support(estimator, names):
+    """With padding, say how many samples are real in each unit, if they differ."""
+    support = getattr(estimator, "unit_support_", None)
+    if getattr(estimator, "mask_value", None) is None or support is None:
+        return names
+    support = np.asarray(support)
+    if support.size == 0 or (support == support[0]).all():
+        return names
+    return np.array(
+        [f"{name} [{s} real]" for name, s in zip(names, support)], dtype=object
     )
 
 

@@ -288,10 +288,21 @@ def _feature_axis_names(estimator, n_features, feature_names):
     return [f"x{f}" for f in range(n_features)]
 
 
+def _time_positions(estimator, n_t):
+    """x values of the time units (the first timestep of each window) and label."""
+    window = getattr(estimator, "window", 1) if estimator is not None else 1
+    units = getattr(estimator, "units_", None)
+    if units is None or not window or window == 1:
+        return np.arange(n_t), "Timestep"
+    starts = np.unique([int(np.asarray(t).ravel()[0]) for t, _ in units])
+    return starts, f"Timestep (start of each window of {window})"
+
+
 def _importance_map(data):
     """(mean, std) as (n_timesteps, n_features) arrays for axis="both"."""
     est = data.estimator
-    n_t, n_f = est.n_timesteps_in_, est.n_features_in_
+    n_f = est.n_features_in_
+    n_t = data.mean.shape[0] // n_f  # timesteps, or windows of them
     mean = data.mean.reshape(n_t, n_f)
     std = None if data.std is None else data.std.reshape(n_t, n_f)
     return mean, std
@@ -358,7 +369,8 @@ def plot_timestep_importances(
     else:
         curves, stds, labels = [data.mean], [data.std], [label]
     n_t = curves[0].shape[0]
-    x = np.arange(n_t) if timesteps is None else np.asarray(timesteps)
+    x, time_label = _time_positions(data.estimator, n_t)
+    x = x if timesteps is None else np.asarray(timesteps)
     if x.shape[0] != n_t:
         raise ValueError(
             f"timesteps has {x.shape[0]} values; expected one per timestep ({n_t})."
@@ -376,7 +388,7 @@ def plot_timestep_importances(
             ax.fill_between(x, y - n_std * s, y + n_std * s,
                             color=line.get_color(), alpha=0.2, linewidth=0)
     ax.axhline(0.0, color="0.5", linewidth=0.8)
-    ax.set_xlabel("Timestep")
+    ax.set_xlabel(time_label)
     ax.set_ylabel(data.xlabel())
     if len(curves) > 1 or label is not None:
         ax.legend()
@@ -437,7 +449,8 @@ def plot_importance_heatmap(
         label, estimator = "Importance", None
     n_t, n_f = imap.shape
     names = _feature_axis_names(estimator, n_f, feature_names)
-    ticks = np.arange(n_t) if timesteps is None else np.asarray(timesteps)
+    ticks, time_label = _time_positions(estimator, n_t)
+    ticks = ticks if timesteps is None else np.asarray(timesteps)
     if ticks.shape[0] != n_t:
         raise ValueError(
             f"timesteps has {ticks.shape[0]} values; expected one per timestep "
@@ -449,7 +462,7 @@ def plot_importance_heatmap(
     ax.set_yticks(np.arange(n_f), labels=names)
     step = max(1, n_t // 12)
     ax.set_xticks(np.arange(0, n_t, step), labels=[str(t) for t in ticks[::step]])
-    ax.set_xlabel("Timestep")
+    ax.set_xlabel(time_label)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, label=label)
     return ax
