@@ -16,6 +16,8 @@ from ._long_frame import from_long_frame
 from ._padding import pad_sequences
 from ._pimp import permutation_test_importance
 from ._scaler import SequenceScaler
+from ._search import make_importance_scorer
+from ._selection import SequenceSelectFromModel
 from ._version import __version__
 
 _LAZY = {
@@ -29,9 +31,11 @@ __all__ = [
     "SequenceModelRegressor",
     "SequencePermutationImportance",
     "SequenceScaler",
+    "SequenceSelectFromModel",
     "build_recurrent_model",
     "datasets",
     "from_long_frame",
+    "make_importance_scorer",
     "pad_sequences",
     "permutation_test_importance",
     "__version__",
