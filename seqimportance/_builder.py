@@ -13,6 +13,9 @@ import numbers
 import keras
 import numpy as np
 
+from ._keras_padding import SqueezeSteps, per_step_loss
+from ._masking import check_mask_value
+
 __all__ = ["build_recurrent_model"]
 
 _CELLS = {
@@ -32,6 +35,7 @@ def build_recurrent_model(
     recurrent_dropout=0.0,
     per_timestep="auto",
     dtype=None,
+    mask_value=None,
 ):
     """Build and compile a stacked recurrent network for the fitted task.
 
@@ -84,6 +88,14 @@ def build_recurrent_model(
         argument), e.g. ``"float64"`` for outputs that do not depend on the
         rounding of float32 kernels; None uses Keras's default
         (``keras.config.floatx()``, normally float32).
+    mask_value : float or None, default=None
+        Padding of variable-length sequences: a ``keras.layers.Masking``
+        layer first, so that the recurrent layers skip every timestep whose
+        features all equal ``mask_value`` (see :func:`pad_sequences`). With a
+        per-timestep head the mask reaches the output and the default loss
+        is computed per timestep, so padded timesteps do not count in
+        training (a loss given to the estimator must then also return one
+        value per timestep). None: no masking.
 
     Returns
     -------
@@ -131,6 +143,7 @@ def build_recurrent_model(
             f"True or False. Got {per_timestep!r} instead."
         )
 
+    mask_value = check_mask_value(mask_value)
     n_timesteps, n_features = _input_shape(meta)
     n_out, activation, default_loss = _head(meta)
     per_timestep = _resolve_per_timestep(per_timestep, meta, n_out, n_timesteps)
@@ -139,6 +152,10 @@ def build_recurrent_model(
         shape=(n_timesteps, n_features), name="sequences", dtype=dtype
     )
     hidden = inputs
+    if mask_value is not None:
+        hidden = keras.layers.Masking(
+            float(mask_value), name="masking", dtype=dtype
+        )(hidden)
     layer_cls = _CELLS[cell]
     for i, n_units in enumerate(units):
         last = i == len(units) - 1
@@ -156,7 +173,11 @@ def build_recurrent_model(
             1, activation=activation, name="output_step", dtype=dtype
         )
         hidden = step(hidden)
-        reshape = keras.layers.Reshape((n_timesteps,), name="output", dtype=dtype)
+        if mask_value is not None:  # keeps the mask, which Reshape drops
+            reshape = SqueezeSteps(name="output", dtype=dtype)
+            default_loss = per_step_loss(default_loss)
+        else:
+            reshape = keras.layers.Reshape((n_timesteps,), name="output", dtype=dtype)
         outputs = reshape(hidden)
     else:
         head = keras.layers.Dense(
