@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._eli5 import unit_labels
+from ._statistics import importance_intervals, importance_pvalues
 
 __all__ = [
     "plot_importances",
@@ -139,6 +140,8 @@ def plot_importances(
     top=None,
     feature_names=None,
     n_std=1.0,
+    ci=None,
+    alpha=None,
     color="C0",
     **bar_kws,
 ):
@@ -163,6 +166,17 @@ def plot_importances(
     n_std : float, default=1.0
         Error bars span ``n_std`` standard deviations of the repeats on each
         side (eli5's tables show 2).
+    ci : float or None, default=None
+        Draw confidence intervals of the mean at this level (e.g. 0.95)
+        instead of ``n_std`` standard deviations: those of
+        :meth:`~seqimportance.SequencePermutationImportance.confidence_intervals`,
+        or t-intervals over the repeats for other inputs.
+    alpha : float or None, default=None
+        Mark the units whose p-value is below ``alpha`` with a star (the
+        line labelled ``"p < alpha"``): ``pvalues_`` of a fitted
+        meta-estimator, ``pvalues`` of the Bunch of
+        :func:`~seqimportance.permutation_test_importance`, or a one-sided
+        t-test over the repeats for other inputs.
     color : color, default="C0"
         Bar colour.
     **bar_kws
@@ -186,6 +200,9 @@ def plot_importances(
     names = data.names(feature_names)
     order = _order(data.mean, top)
     xerr = None if data.std is None else n_std * data.std[order]
+    if ci is not None:
+        bounds = _intervals(perm_or_importances, data, ci)[order]
+        xerr = np.abs(bounds - data.mean[order, np.newaxis]).T
     ax = _get_ax(ax)
     positions = np.arange(order.shape[0])
     ax.barh(
@@ -199,9 +216,56 @@ def plot_importances(
     )
     ax.set_yticks(positions, labels=list(names[order]))
     ax.set_ylim(positions[-1] + 0.6, -0.6)  # largest on top
+    if alpha is not None:
+        _mark_significant(ax, perm_or_importances, data, order, xerr, alpha)
     ax.axvline(0.0, color="0.5", linewidth=0.8)
     ax.set_xlabel(data.xlabel())
     return ax
+
+
+def _intervals(obj, data, level):
+    """(n_units, 2) confidence intervals of the mean, for any accepted input."""
+    if hasattr(obj, "confidence_intervals"):
+        return obj.confidence_intervals(level)
+    if data.raw is None:
+        raise ValueError(
+            "ci needs the importance of every repeat (importances of shape "
+            "(n_units, n_repeats)); got only one value per unit."
+        )
+    return importance_intervals(data.raw, level=level)
+
+
+def _pvalues(obj, data):
+    pvalues = getattr(obj, "pvalues_", None)
+    if pvalues is None and hasattr(obj, "keys") and "pvalues" in obj:
+        pvalues = obj["pvalues"]
+    if pvalues is not None:
+        return np.asarray(pvalues, dtype=float)
+    if data.raw is None:
+        raise ValueError(
+            "alpha needs p-values (pvalues_, a Bunch with pvalues) or the "
+            "importance of every repeat; got only one value per unit."
+        )
+    return importance_pvalues(data.raw)
+
+
+def _mark_significant(ax, obj, data, order, xerr, alpha):
+    """A star right of each bar whose unit has a p-value below alpha."""
+    significant = _pvalues(obj, data)[order] < alpha
+    ends = data.mean[order].copy()
+    if xerr is not None:
+        ends += np.nan_to_num(np.atleast_2d(xerr)[-1])
+    pad = 0.03 * max(np.nanmax(np.abs(ends)), 1e-12)
+    positions = np.arange(order.shape[0])
+    ax.plot(
+        np.maximum(ends, 0.0)[significant] + pad,
+        positions[significant],
+        linestyle="none",
+        marker="*",
+        color="k",
+        label=f"p < {alpha:g}",
+    )
+    ax.legend(loc="lower right")
 
 
 def plot_importance_distribution(

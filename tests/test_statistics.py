@@ -278,3 +278,53 @@ def test_cross_validated_pvalues_end_to_end():
     pvalues = np.array(pvalues)
     assert np.mean(pvalues[:, 1:] < 0.05) < 0.1
     assert np.mean(pvalues[:, 0] < 0.05) > 0.95, pvalues[:, 0]
+
+
+# ------------------------------------------------------------------ display
+def _error_segments(ax):
+    """(low, high) of each bar's error bar, in bar order."""
+    (errorbar,) = [c for c in ax.containers if hasattr(c, "has_xerr")]
+    (segments,) = errorbar.lines[2]
+    return np.array([[seg[0][0], seg[1][0]] for seg in segments.get_segments()])
+
+
+def _star(ax, alpha):
+    (line,) = [line for line in ax.lines if line.get_label() == f"p < {alpha:g}"]
+    return np.asarray(line.get_ydata())
+
+
+def test_plots_draw_intervals_and_mark_significance(linear):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from seqimportance import permutation_test_importance
+    from seqimportance.plotting import plot_importances
+
+    X, y, model = linear
+    imp = SequencePermutationImportance(
+        model, scoring="neg_mean_squared_error", n_iter=6, random_state=0
+    ).fit(X, y)
+    order = np.argsort(-imp.feature_importances_, kind="stable")
+    ax = plot_importances(imp, ci=0.9, alpha=0.05)
+    assert_allclose(_error_segments(ax), imp.confidence_intervals(0.9)[order])
+    assert_array_equal(_star(ax, 0.05), np.flatnonzero(imp.pvalues_[order] < 0.05))
+    assert ax.get_legend() is not None
+    plt.close(ax.figure)
+    # Raw repeats: t-intervals and t-test over them.
+    ax = plot_importances(imp.importances_, ci=0.5, alpha=1e-3)
+    assert_allclose(_error_segments(ax), imp.confidence_intervals(0.5)[order])
+    assert_array_equal(_star(ax, 1e-3), np.flatnonzero(imp.pvalues_[order] < 1e-3))
+    plt.close(ax.figure)
+    # A PIMP Bunch: its permutation p-values decide the stars.
+    result = permutation_test_importance(
+        LinearRegression(), X, y, n_permutations=9, cv=None, n_iter=2,
+        random_state=0,
+    )
+    ax = plot_importances(result, alpha=0.2)
+    order = np.argsort(-result.importances_mean, kind="stable")
+    assert_array_equal(_star(ax, 0.2), np.flatnonzero(result.pvalues[order] < 0.2))
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="ci needs the importance of every repeat"):
+        plot_importances(np.array([0.3, 0.1]), ci=0.95)
+    with pytest.raises(ValueError, match="alpha needs p-values"):
+        plot_importances(np.array([0.3, 0.1]), alpha=0.05)
