@@ -411,6 +411,7 @@ def compute_importances(
     n_jobs=None,
     on_chunk_done=None,
     on_plan=None,
+    first_repeat=0,
 ):
     """Importances of every unit for ``n_repeats`` repeats of one fold.
 
@@ -431,6 +432,9 @@ def compute_importances(
         Called once per finished chunk (progress bars).
     on_plan : callable or None
         Called with the number of chunks before evaluation starts.
+    first_repeat : int, default=0
+        Index of the first repeat, for the jobs' seeds (repeats evaluated one
+        at a time, on their own subsets of samples, start further on).
 
     Returns
     -------
@@ -441,6 +445,7 @@ def compute_importances(
     n_units = len(evaluator.units)
     n_eval = 1 if evaluator.perturbation.deterministic else n_repeats
     jobs = plan_jobs(n_units, n_eval)
+    jobs[:, 1] += first_repeat
     per_chunk = max(1, int(max_batch_bytes) // max(1, evaluator.X.nbytes))
     bounds = chunk_bounds(len(jobs), per_chunk, min_chunks=effective_n_jobs(n_jobs))
     if on_plan is not None:

@@ -1,6 +1,7 @@
 """SequencePermutationImportance: permutation and perturbation importance."""
 
 import copy
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,7 +9,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, check_consistent_length, indexable
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
@@ -17,6 +18,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from ._adapters import as_estimator, is_keras_model
 from ._evaluation import (
     EFFECTS,
     FoldEvaluator,
@@ -24,6 +26,7 @@ from ._evaluation import (
     draw_base_seed,
     make_fold_scorer,
 )
+from ._layouts import DATA_FORMATS, for_evaluation, to_channels_last
 from ._masking import PaddingMask, padding_mask, unit_support, warn_low_support
 from ._perturbation import (
     AXES,
@@ -36,6 +39,7 @@ from ._perturbation import (
 from ._checks import check_baseline_score, check_target_for_scoring, warn_if_all_zero
 from ._predictors import PREDICTION_METHODS, make_predictor
 from ._statistics import importance_intervals, importance_pvalues
+from ._subsampling import resolve_max_samples, subsample_rows
 from ._validation import check_sequence_shape, check_sequences
 
 __all__ = ["SequencePermutationImportance"]
@@ -72,14 +76,20 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
 
     Perturbed copies are built in chunks with vectorised numpy and each chunk
     is predicted by one call, so the cost is close to that of the forward
-    passes; estimators from :mod:`seqimportance` that wrap a Keras model are
-    run through a compiled inference function.
+    passes; Keras-backed estimators (the package's wrappers, scikeras's,
+    Pipelines ending in one, trained Keras models) are run through a
+    compiled inference function.
 
     Parameters
     ----------
-    estimator : estimator object
+    estimator : estimator object, keras.Model or path of a .keras file
         The model to explain: fitted when ``cv="prefit"``, otherwise fitted
         here. It must accept the ``X`` given to :meth:`fit` (3-D, or 2-D).
+        A trained ``keras.Model`` (or the path of one saved as ``.keras``)
+        is explained as :meth:`SequenceModelRegressor.from_model
+        <seqimportance.SequenceModelRegressor.from_model>` would wrap it:
+        effects and scores speak of its raw outputs; it needs
+        ``cv="prefit"``.
     scoring : str, callable or None, default=None
         Scorer for ``effect="score"``, as in scikit-learn: a scorer name
         (``"roc_auc"``, ``"neg_mean_squared_error"``, ...), a callable
@@ -170,6 +180,22 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         For ``"rms"`` and ``"mae"`` classifiers are compared on
         ``predict_proba`` if they have it, else ``decision_function``, else
         ``predict``; other estimators on ``predict``.
+    data_format : {"channels_last", "channels_first"}, default="channels_last"
+        Layout of 3-D ``X``, with Keras's names: ``"channels_last"`` is
+        ``(n_samples, n_timesteps, n_features)``; ``"channels_first"`` is
+        ``(n_samples, n_channels, n_timesteps)``, the layout of aeon, sktime
+        and tsai. The estimator always receives ``X`` in the layout given,
+        and units, names and ``n_features_in_`` speak of features (channels)
+        and timesteps either way. 2-D ``X`` is one timestep per sample in
+        both.
+    max_samples : int or float, default=1.0
+        Samples evaluated per repeat, as in
+        :func:`sklearn.inspection.permutation_importance`: an int is a
+        number of samples, a float a fraction of them. Each repeat draws its
+        own subset (the same for every unit, seeded by ``random_state``),
+        and its importance compares the perturbed and unperturbed
+        predictions or scores of that subset. Fewer samples per repeat make
+        each repeat cheaper and noisier.
     max_batch_bytes : int, default=32 * 2**20
         Cap on the memory of the perturbed copies evaluated at once (one
         chunk, at least one copy of the evaluated data). Peak memory then does
@@ -259,7 +285,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit"])],
+        "estimator": [HasMethods(["fit"]), str, os.PathLike],
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "n_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -274,6 +300,11 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         "mask_value": [Real, None],
         "feature_names": ["array-like", None],
         "effect": [StrOptions(set(EFFECTS))],
+        "data_format": [StrOptions(set(DATA_FORMATS))],
+        "max_samples": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
         "max_batch_bytes": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
@@ -297,6 +328,8 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         mask_value=None,
         feature_names=None,
         effect="score",
+        data_format="channels_last",
+        max_samples=1.0,
         max_batch_bytes=32 * 2**20,
         n_jobs=None,
         verbose=0,
@@ -316,6 +349,8 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         self.mask_value = mask_value
         self.feature_names = feature_names
         self.effect = effect
+        self.data_format = data_format
+        self.max_samples = max_samples
         self.max_batch_bytes = max_batch_bytes
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -344,8 +379,10 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             The fitted meta-estimator.
         """
         self._validate_params()
+        estimator = as_estimator(self.estimator, self.cv)
         input_ndim = np.ndim(X) if hasattr(X, "shape") else np.asarray(X).ndim
-        X3d = check_sequences(X, estimator=self)
+        X_given = check_sequences(X, estimator=self)
+        X3d = to_channels_last(X_given, self.data_format)
         valid = padding_mask(X3d, self.mask_value)
         if y is not None:
             check_consistent_length(X3d, y)
@@ -370,21 +407,21 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         support = unit_support(valid, units, len(X3d))
         warn_low_support(unit_names, support, len(X3d))
         if self.effect != "score":
-            self._effect_method(self.estimator)  # fail before fitting anything
-        elif self.scoring is None and not hasattr(self.estimator, "score"):
-            make_fold_scorer(self.estimator, None)  # raises, naming the fix
-        check_target_for_scoring(self.estimator, self.scoring, self.effect, y)
+            self._effect_method(estimator)  # fail before fitting anything
+        elif self.scoring is None and not hasattr(estimator, "score"):
+            make_fold_scorer(estimator, None)  # raises, naming the fix
+        check_target_for_scoring(estimator, self.scoring, self.effect, y)
 
         base_seed = draw_base_seed(self.random_state)
         progress = _Progress(self.verbose)
         estimator_ = None
         fold_importances, scores = [], []
         try:
-            for fold, (estimator, X_eval, y_eval) in enumerate(
-                self._folds(X, X3d, y, input_ndim, fit_params)
+            for fold, (fitted, X_eval, y_eval) in enumerate(
+                self._folds(estimator, X, X_given, X3d, y, input_ndim, fit_params)
             ):
                 importances, score = self._evaluate_fold(
-                    estimator,
+                    for_evaluation(fitted, self.data_format),
                     X_eval,
                     y_eval,
                     units,
@@ -396,12 +433,10 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
                 )
                 fold_importances.append(importances)
                 scores.append(score)
-            if self.cv == "prefit":
-                estimator_ = self.estimator
-            elif self.cv is None:
-                estimator_ = estimator
+            if self.cv in ("prefit", None):
+                estimator_ = fitted
             elif self.refit:
-                estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+                estimator_ = clone(estimator).fit(X, y, **fit_params)
         finally:
             progress.close()
 
@@ -428,27 +463,31 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         warn_if_all_zero(importances, n_samples=len(X3d), effect=self.effect)
         return self
 
-    def _folds(self, X, X3d, y, input_ndim, fit_params):
-        """Yield ``(fitted estimator, X_eval_3d, y_eval)`` for each fold."""
+    def _folds(self, estimator, X, X_given, X3d, y, input_ndim, fit_params):
+        """Yield ``(fitted estimator, X_eval_3d, y_eval)`` for each fold.
+
+        ``X_given`` is ``X`` validated as 3-D in the caller's layout, ``X3d``
+        the same channels-last.
+        """
         self._split_sizes = []  # (n_train, n_test) of each split, for the t-test
         if self.cv == "prefit":
-            check_is_fitted(self.estimator)
-            _check_fitted_shape(self.estimator, X3d, input_ndim)
-            yield self.estimator, X3d, y
+            check_is_fitted(estimator)
+            _check_fitted_shape(estimator, X_given, input_ndim)
+            yield estimator, X3d, y
         elif self.cv is None:
-            yield clone(self.estimator).fit(X, y, **fit_params), X3d, y
+            yield clone(estimator).fit(X, y, **fit_params), X3d, y
         else:
-            cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+            cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
             X, y = indexable(X, y)  # array-likes without __getitem__ become arrays
             for train, test in cv.split(X3d, y):
                 self._split_sizes.append((len(train), len(test)))
-                estimator = clone(self.estimator).fit(
+                fitted = clone(estimator).fit(
                     _safe_indexing(X, train),
                     None if y is None else _safe_indexing(y, train),
                     **_check_method_params(X, fit_params, train),
                 )
                 yield (
-                    estimator,
+                    fitted,
                     X3d[test],
                     None if y is None else _safe_indexing(y, test),
                 )
@@ -478,36 +517,51 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             relative_scale=self.relative_scale,
             padding=padding,
         )
-        evaluator = FoldEvaluator(
-            predictor,
-            estimator,
-            X_eval,
-            y_eval,
-            units,
-            perturbation,
-            effect=self.effect,
-            scorer=scorer,
-            method=method,
-            base_seed=base_seed,
-            fold=fold,
-            input_ndim=input_ndim,
-            feature_names=feature_names,
-            padding=padding,
-        ).compute_baseline()
+
+        def evaluator_for(X_part, y_part):
+            return FoldEvaluator(
+                predictor,
+                estimator,
+                X_part,
+                y_part,
+                units,
+                perturbation,
+                effect=self.effect,
+                scorer=scorer,
+                method=method,
+                base_seed=base_seed,
+                fold=fold,
+                input_ndim=input_ndim,
+                feature_names=feature_names,
+                padding=PaddingMask.from_data(X_part, self.mask_value),
+            ).compute_baseline()
+
+        evaluator = evaluator_for(X_eval, y_eval)
         check_baseline_score(
             evaluator.baseline_score,
             fold=fold,
             n_samples=len(X_eval),
             scoring=self.scoring,
         )
-        importances = compute_importances(
-            evaluator,
-            self.n_iter,
+        run = dict(
             max_batch_bytes=self.max_batch_bytes,
             n_jobs=self.n_jobs,
             on_chunk_done=progress.update,
             on_plan=progress.add,
         )
+        count = resolve_max_samples(self.max_samples, len(X_eval))
+        if count is None:
+            importances = compute_importances(evaluator, self.n_iter, **run)
+        else:  # each repeat on its own subset, against that subset's baseline
+            columns = []
+            for repeat in range(self.n_iter):
+                rows = subsample_rows(base_seed, fold, repeat, len(X_eval), count)
+                y_part = None if y_eval is None else _safe_indexing(y_eval, rows)
+                part = evaluator_for(X_eval[rows], y_part)
+                columns.append(
+                    compute_importances(part, 1, first_repeat=repeat, **run)
+                )
+            importances = np.concatenate(columns, axis=1)
         return importances, evaluator.baseline_score
 
     def _effect_method(self, estimator, methods=None):
@@ -693,7 +747,12 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = get_tags(self.estimator)
+        inner = self.estimator
+        if is_keras_model(inner) or isinstance(inner, (str, os.PathLike)):
+            from ._wrappers import SequenceModelRegressor
+
+            inner = SequenceModelRegressor()  # what a bare Keras model becomes
+        inner = get_tags(inner)
         tags.estimator_type = inner.estimator_type
         tags.target_tags = copy.deepcopy(inner.target_tags)
         tags.classifier_tags = copy.deepcopy(inner.classifier_tags)

@@ -1,10 +1,13 @@
-"""Compiled inference for the package's Keras wrappers.
+"""Compiled inference for Keras-backed estimators.
 
 Importance needs predictions for many perturbed copies of the evaluation
 data. ``keras.Model.predict`` costs tens of milliseconds of fixed overhead per
 call, more than the forward pass itself for small models, so the importance
-code asks a predictor for a whole chunk of copies at once, and for the Keras
-wrappers that predictor calls a compiled function of the fitted model:
+code asks a predictor for a whole chunk of copies at once, and for a
+Keras-backed estimator (the package's wrappers, scikeras's own wrappers, a
+Pipeline of transformers ending in one, a trained model given to
+``from_model``; see :mod:`seqimportance._adapters`) that predictor calls a
+compiled function of the fitted model:
 
 - a ``tf.function`` with a fixed input signature ``(b, T, F)``: the ``r``
   rows of a call are cut into ``k = ceil(r / B)`` equal sub-batches of
@@ -31,8 +34,10 @@ wrappers that predictor calls a compiled function of the fitted model:
   3-layer LSTM over 10 steps runs 12% faster in batches of 4096 than of
   2048.
 
-The raw outputs then go through the wrapper's ``_postprocess_predictions``,
-so the predictor returns what ``predict`` / ``predict_proba`` return.
+The input goes through the estimator's own pre-processing (validation,
+encoders, a Pipeline's transformers) and the raw outputs through its
+post-processing, so the predictor returns what ``predict`` /
+``predict_proba`` return.
 """
 
 import collections
@@ -44,8 +49,6 @@ import numpy as np
 
 __all__ = ["KerasPredictor", "make_keras_predictor"]
 
-_SUPPORTED_METHODS = ("predict", "predict_proba")
-_OTHER_METHODS = ("decision_function", "predict_log_proba")
 _ACTIVATION_BUDGET_BYTES = 32 * 2**20
 _MIN_ROWS, _MAX_ROWS = 64, 4096
 _CHECK_ROWS = 64  # rows of the eager cross-check of XLA outputs
@@ -56,14 +59,18 @@ _COMPILED = weakref.WeakKeyDictionary()
 _COMPILED_LOCK = threading.Lock()
 
 
-def make_keras_predictor(estimator, *, batch_size=None, jit_compile="auto"):
-    """Compiled predictor for a fitted Keras wrapper, or None if not applicable.
+def make_keras_predictor(
+    estimator, *, batch_size=None, jit_compile="auto", input_ndim=3
+):
+    """Compiled predictor for a fitted Keras-backed estimator, or None.
 
     Parameters
     ----------
-    estimator : SequenceModelRegressor or SequenceModelClassifier
-        A fitted wrapper: it has ``model_`` and the hooks
-        ``_sequence_input`` and ``_postprocess_predictions``.
+    estimator : fitted estimator
+        One of the package's wrappers, a scikeras ``KerasClassifier`` /
+        ``KerasRegressor``, or a :class:`~sklearn.pipeline.Pipeline` of
+        transformers ending in one (see
+        :func:`seqimportance._adapters.keras_inference`).
     batch_size : int or None, default=None
         Rows per compiled call, ``B``. None chooses it from the model's
         estimated activation size (32 MiB per call, a power of two between 64
@@ -72,13 +79,16 @@ def make_keras_predictor(estimator, *, batch_size=None, jit_compile="auto"):
         Whether to compile with XLA. "auto" uses XLA unless it fails to
         compile the model or its outputs disagree with the model's; True
         requires XLA; False uses the plain TensorFlow graph.
+    input_ndim : {2, 3}, default=3
+        Layout in which the estimator takes its input (3-D batches are handed
+        over as ``(n, 1, F)`` for 2-D callers).
 
     Returns
     -------
     predictor : KerasPredictor or None
-        None when the estimator is not a fitted wrapper whose prediction
-        methods are the package's own, or its model has several inputs or
-        outputs, or Keras does not run on TensorFlow: the caller then uses the
+        None when the estimator's predictions are not known to be its Keras
+        model's outputs (an unknown subclass, a model with several inputs or
+        outputs, Keras not on TensorFlow, ...): the caller then uses the
         estimator's public methods.
 
     Examples
@@ -96,73 +106,20 @@ def make_keras_predictor(estimator, *, batch_size=None, jit_compile="auto"):
     >>> np.allclose(predictor(copies, "predict"), reg.predict(copies), atol=1e-6)
     True
     """
-    model = _single_io_model(estimator)
-    if model is None:
-        return None
-    methods = _predictor_methods(estimator)
-    if methods is None:
+    from ._adapters import keras_inference
+
+    inference = keras_inference(estimator, input_ndim=input_ndim)
+    if inference is None:
         return None
     if batch_size is None:
-        batch_size = _default_batch_size(model)
-    return KerasPredictor(estimator, methods, int(batch_size), jit_compile)
-
-
-def _single_io_model(estimator):
-    """The fitted ``model_`` if the fast path applies to it, else None."""
-    if not (
-        hasattr(estimator, "_sequence_input")
-        and hasattr(estimator, "_postprocess_predictions")
-    ):
-        return None
-    if not getattr(estimator, "initialized_", False):
-        return None
-    # Fitted on a DataFrame (2-D input with column names): the public methods
-    # take care of the names.
-    if hasattr(estimator, "feature_names_in_"):
-        return None
-    try:
-        import keras
-    except ImportError:  # pragma: no cover - keras is a dependency
-        return None
-    if keras.backend.backend() != "tensorflow":
-        return None
-    model = getattr(estimator, "model_", None)
-    if not isinstance(model, keras.Model) or not model.built:
-        return None
-    try:
-        inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError):  # subclassed model without a graph
-        return None
-    if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
-        return None
-    if len(inputs[0].shape) != 3:
-        return None
-    return model
-
-
-def _predictor_methods(estimator):
-    """Prediction methods served, or None if any is not the package's own.
-
-    A subclass that overrides ``predict`` may return something else than
-    ``_postprocess_predictions`` of the model outputs, so it gets the
-    generic predictor.
-    """
-    cls = type(estimator)
-    if any(hasattr(estimator, m) for m in _OTHER_METHODS):
-        return None
-    methods = [m for m in _SUPPORTED_METHODS if hasattr(estimator, m)]
-    if "predict" not in methods:
-        return None
-    for name in methods + ["_sequence_input", "_postprocess_predictions"]:
-        module = getattr(getattr(cls, name, None), "__module__", "") or ""
-        if not module.startswith("seqimportance."):
-            return None
-    return frozenset(methods)
+        batch_size = _default_batch_size(inference.model)
+    return KerasPredictor(inference, int(batch_size), jit_compile)
 
 
 def _default_batch_size(model):
     """Rows per call whose estimated activations fit the memory budget."""
-    _, n_timesteps, n_features = model.inputs[0].shape
+    shape = tuple(model.inputs[0].shape)
+    n_timesteps, n_features = (1, shape[1]) if len(shape) == 2 else shape[1:]
     n_timesteps = n_timesteps or 1
     width = n_features or 1
     for layer in model.layers:
@@ -311,7 +268,7 @@ def _compiled_for_token(token, model, received):
 
 
 class KerasPredictor:
-    """Predictions of a Keras wrapper for a whole batch, through compiled inference.
+    """Predictions of a Keras-backed estimator for a batch, by compiled inference.
 
     Built by :func:`make_keras_predictor`. Calling it with a 3-D batch and a
     method name returns the same as ``getattr(estimator, method)(X_batch)``,
@@ -319,11 +276,9 @@ class KerasPredictor:
 
     Parameters
     ----------
-    estimator : SequenceModelRegressor or SequenceModelClassifier
-        The fitted wrapper.
-    methods : frozenset of str
-        Prediction methods served: "predict", and "predict_proba" for a
-        classifier.
+    inference : seqimportance._adapters.Inference
+        The estimator, its Keras model, the methods served ("predict", and
+        "predict_proba" for a classifier) and its pre- and post-processing.
     batch_size : int
         Rows per compiled call.
     jit_compile : {"auto", True, False}
@@ -331,6 +286,8 @@ class KerasPredictor:
 
     Attributes
     ----------
+    estimator : estimator
+        The fitted estimator.
     methods : frozenset of str
     parallel_prefer : str
         "threads": TensorFlow runs outside the GIL, and a worker process would
@@ -341,7 +298,7 @@ class KerasPredictor:
 
     parallel_prefer = "threads"
 
-    def __init__(self, estimator, methods, batch_size, jit_compile="auto"):
+    def __init__(self, inference, batch_size, jit_compile="auto"):
         if jit_compile not in ("auto", True, False):
             raise ValueError(
                 "jit_compile must be 'auto', True or False; got "
@@ -349,8 +306,9 @@ class KerasPredictor:
             )
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
-        self.estimator = estimator
-        self.methods = frozenset(methods)
+        self.inference = inference
+        self.estimator = inference.estimator
+        self.methods = inference.methods
         self.batch_size = batch_size
         self.jit_compile = jit_compile
         self._token = uuid.uuid4().hex
@@ -374,7 +332,7 @@ class KerasPredictor:
         """The model's compiled functions (shared by predictors of that model)."""
         if self._compiled is None:
             self._compiled = _compiled_for_token(
-                self._token, self.estimator.model_, self._received
+                self._token, self.inference.model, self._received
             )
         return self._compiled
 
@@ -397,7 +355,7 @@ class KerasPredictor:
         compiled = self.compiled
         out = None
         for start in range(0, n_rows, rows):
-            x = self.estimator._sequence_input(X_batch_3d[start : start + rows])
+            x = self.inference.preprocess(X_batch_3d[start : start + rows])
             n = x.shape[0]
             if n < rows:
                 x_full = np.zeros((rows,) + x.shape[1:], dtype=x.dtype)
@@ -416,7 +374,7 @@ class KerasPredictor:
                 f"{sorted(self.methods)}."
             )
         raw = self.raw_outputs(X_batch_3d)
-        return self.estimator._postprocess_predictions(raw, method)
+        return self.inference.postprocess(raw, method)
 
     def __repr__(self):
         return (

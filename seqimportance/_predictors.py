@@ -5,14 +5,15 @@ A predictor is a callable ``predictor(X_batch_3d, method) -> ndarray`` with a
 has. Its output is identical to
 ``getattr(estimator, method)(as_input_ndim(X_batch_3d, input_ndim))``.
 
-Estimators backed by a Keras model (the package's wrappers, recognised by
-their ``_sequence_input`` and ``_postprocess_predictions`` hooks) get a
+Estimators backed by a Keras model (the package's wrappers, scikeras's own
+wrappers, Pipelines ending in one; see :mod:`seqimportance._adapters`) get a
 compiled predictor from :mod:`seqimportance._keras_predictor`, imported only
-then; every other estimator is called through its public methods, without
-importing TensorFlow.
+when Keras is already loaded; every other estimator is called through its
+public methods, without importing TensorFlow.
 """
 
 import importlib
+import sys
 
 import numpy as np
 
@@ -80,12 +81,6 @@ class GenericPredictor:
         return f"GenericPredictor({name}, input_ndim={self.input_ndim})"
 
 
-def _has_keras_hooks(estimator):
-    return hasattr(estimator, "_sequence_input") and hasattr(
-        estimator, "_postprocess_predictions"
-    )
-
-
 def make_predictor(estimator, input_ndim, *, feature_names=None):
     """Return the fastest predictor available for ``estimator``.
 
@@ -101,14 +96,16 @@ def make_predictor(estimator, input_ndim, *, feature_names=None):
     -------
     predictor : callable ``(X_batch_3d, method) -> ndarray`` with ``methods``
     """
-    if _has_keras_hooks(estimator):
+    # Without Keras loaded there is no Keras model to compile; DataFrame
+    # input keeps its column names through the public methods.
+    if "keras" in sys.modules and feature_names is None:
         try:
             module = importlib.import_module("._keras_predictor", __package__)
         except ModuleNotFoundError as exc:
             if exc.name != f"{__package__}._keras_predictor":
                 raise
         else:
-            predictor = module.make_keras_predictor(estimator)
+            predictor = module.make_keras_predictor(estimator, input_ndim=input_ndim)
             if predictor is not None:
                 return predictor
     return GenericPredictor(estimator, input_ndim, feature_names)

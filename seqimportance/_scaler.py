@@ -7,9 +7,11 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import _incremental_mean_and_var
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
+from ._layouts import DATA_FORMATS, to_channels_last
 from ._validation import as_input_ndim, check_sequence_shape, check_sequences
 
 __all__ = ["SequenceScaler"]
@@ -38,6 +40,11 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         variance are left unscaled).
     copy : bool, default=True
         If False, try to transform float input in place.
+    data_format : {"channels_last", "channels_first"}, default="channels_last"
+        Layout of 3-D input: ``(n_samples, n_timesteps, n_features)`` or
+        ``(n_samples, n_channels, n_timesteps)`` (aeon, sktime, tsai), in
+        which case each channel is standardised and the output keeps that
+        layout.
 
     Attributes
     ----------
@@ -84,12 +91,16 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "with_mean": ["boolean"],
         "with_std": ["boolean"],
         "copy": ["boolean"],
+        "data_format": [StrOptions(set(DATA_FORMATS))],
     }
 
-    def __init__(self, *, with_mean=True, with_std=True, copy=True):
+    def __init__(
+        self, *, with_mean=True, with_std=True, copy=True, data_format="channels_last"
+    ):
         self.with_mean = with_mean
         self.with_std = with_std
         self.copy = copy
+        self.data_format = data_format
 
     def _reset(self):
         for name in ("mean_", "var_", "scale_", "n_samples_seen_"):
@@ -135,6 +146,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         first = not hasattr(self, "n_samples_seen_")
         _check_feature_names(self, X, reset=first)
         X = check_sequences(X, dtype=_FLOATS, estimator=self)
+        X = to_channels_last(X, self.data_format)
         if first:
             self.n_features_in_ = X.shape[2]
         else:
@@ -180,6 +192,8 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
         copy = self.copy if copy is None else copy
         X3 = check_sequences(X, dtype=_FLOATS, copy=copy, estimator=self)
+        # A channels-first array is worked on through a channels-last view.
+        X3 = to_channels_last(X3, self.data_format)
         check_sequence_shape(
             X3, None, self.n_features_in_, fitted_on=type(self).__name__
         )
@@ -206,7 +220,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             X3 -= self.mean_.astype(X3.dtype, copy=False)
         if self.with_std:
             X3 /= self.scale_.astype(X3.dtype, copy=False)
-        return as_input_ndim(X3, ndim)
+        return as_input_ndim(to_channels_last(X3, self.data_format), ndim)
 
     def inverse_transform(self, X, copy=None):
         """Undo :meth:`transform`.
@@ -229,7 +243,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             X3 *= self.scale_.astype(X3.dtype, copy=False)
         if self.with_mean:
             X3 += self.mean_.astype(X3.dtype, copy=False)
-        return as_input_ndim(X3, ndim)
+        return as_input_ndim(to_channels_last(X3, self.data_format), ndim)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -44,6 +44,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_feature_names
 from scikeras._utils import route_params
 
+from ._adapters import fitted_from_model
 from ._builder import build_recurrent_model
 from ._validation import check_sequence_shape, check_sequences
 
@@ -305,12 +306,15 @@ class _SequenceWrapperMixin:
         # float64 before any arithmetic: 1 - p stays exact and sklearn expects
         # float64 predictions (also for multi-output regression).
         y_raw = np.asarray(y_raw, dtype=np.float64)
+        if y_raw.ndim == 3 and y_raw.shape[2] == 1:
+            # One output per timestep as (n, T, 1): the layout of y is (n, T).
+            y_raw = y_raw[:, :, 0]
         if method == "predict_proba":
             proba = self.target_encoder_.inverse_transform(y_raw, return_proba=True)
             # scikeras squeezes, which drops the sample axis for one sample.
             proba = np.asarray(proba, dtype=np.float64).reshape(y_raw.shape[0], -1)
-            multiclass = ("multiclass", "multiclass-onehot")
-            if getattr(self, "target_type_", None) in multiclass:
+            single_label = ("binary", "multiclass", "multiclass-onehot")
+            if getattr(self, "target_type_", None) in single_label:
                 # A float32 softmax sums to 1 only within float32 rounding
                 # (0.99999988); rows of scikit-learn probabilities sum to 1
                 # in float64.
@@ -528,6 +532,66 @@ class SequenceModelRegressor(_SequenceWrapperMixin, KerasRegressor, _LegacyTagsR
             **kwargs,
         )
 
+    @classmethod
+    def from_model(cls, model, **params):
+        """A fitted regressor around a trained Keras model, without training.
+
+        Parameters
+        ----------
+        model : keras.Model or str or os.PathLike
+            A trained model with one input, ``(n_timesteps, n_features)`` or
+            ``(n_features,)`` per sample, and one output, ``(n_outputs,)`` or
+            ``(n_timesteps, 1)`` per sample; or the path of a model saved with
+            ``model.save("name.keras")``.
+        **params : dict
+            Other parameters of the estimator (``batch_size``, ``verbose``,
+            ``predict__...``, and ``optimizer`` / ``loss`` for a later
+            ``fit`` of an uncompiled model).
+
+        Returns
+        -------
+        estimator : SequenceModelRegressor
+            Fitted: ``model_`` is ``model`` itself (its weights untouched),
+            ``predict`` returns ``model.predict`` as float64 (``(n, T)`` for
+            one output per timestep), and ``n_timesteps_in_`` /
+            ``n_features_in_`` are read from the model's input shape.
+
+        Raises
+        ------
+        ValueError
+            If the file is not a Keras model, or the model is not built, has
+            several inputs or outputs, or an input that is not 2-D or 3-D.
+
+        See Also
+        --------
+        SequenceModelClassifier.from_model : The classifier counterpart.
+
+        Notes
+        -----
+        ``clone`` returns an unfitted estimator whose ``model`` is a copy of
+        the Keras model, with the same weights; ``fit`` then trains that
+        copy further (fine-tuning), as scikeras does with a model instance.
+        ``fit`` on the estimator itself trains ``model`` in place. To use
+        the trained model as it is where scikit-learn clones and refits
+        (cross-validation, a Pipeline in a search), wrap it in
+        :class:`sklearn.frozen.FrozenEstimator`.
+
+        Examples
+        --------
+        >>> import keras, numpy as np
+        >>> from seqimportance import SequenceModelRegressor
+        >>> model = keras.Sequential(
+        ...     [keras.Input((10, 3)), keras.layers.LSTM(4), keras.layers.Dense(1)]
+        ... )
+        >>> reg = SequenceModelRegressor.from_model(model)  # no training
+        >>> reg.n_timesteps_in_, reg.n_features_in_
+        (10, 3)
+        >>> X = np.random.default_rng(0).normal(size=(5, 10, 3))
+        >>> np.allclose(reg.predict(X), model.predict(X, verbose=0)[:, 0], atol=1e-6)
+        True
+        """
+        return fitted_from_model(cls, model, **params)
+
     def fit(self, X, y, sample_weight=None, **kwargs):
         """Build a new model (unless ``warm_start``) and train it on ``(X, y)``.
 
@@ -672,6 +736,79 @@ class SequenceModelClassifier(_SequenceWrapperMixin, KerasClassifier, _LegacyTag
             class_weight=class_weight,
             **kwargs,
         )
+
+    @classmethod
+    def from_model(cls, model, classes=None, **params):
+        """A fitted classifier around a trained Keras model, without training.
+
+        Parameters
+        ----------
+        model : keras.Model or str or os.PathLike
+            A trained model with one input, ``(n_timesteps, n_features)`` or
+            ``(n_features,)`` per sample, and one output of probabilities:
+            one sigmoid unit (binary), ``k`` softmax units (``k`` classes),
+            ``k`` sigmoid units (``k`` labels) or ``(n_timesteps, 1)``
+            sigmoids (one binary label per timestep); or the path of a model
+            saved with ``model.save("name.keras")``.
+        classes : array-like of shape (n_classes,), default=None
+            Labels of the output columns, unique and sorted (the order of
+            scikit-learn's ``classes_``). None infers them from the output
+            layer: ``[0, 1]`` for one sigmoid unit, ``range(k)`` for ``k``
+            units. Labels and per-timestep outputs always have the column
+            indices as classes.
+        **params : dict
+            Other parameters of the estimator (``batch_size``, ``verbose``,
+            ``predict__...``, and ``optimizer`` / ``loss`` for a later
+            ``fit`` of an uncompiled model).
+
+        Returns
+        -------
+        estimator : SequenceModelClassifier
+            Fitted: ``model_`` is ``model`` itself (its weights untouched),
+            ``predict_proba`` returns the model's probabilities as float64
+            (two columns for one sigmoid unit), ``predict`` the labels of
+            ``classes_``, and ``n_timesteps_in_`` / ``n_features_in_`` are read
+            from the model's input shape.
+
+        Raises
+        ------
+        ValueError
+            If the file is not a Keras model; if the model is not built, has
+            several inputs or outputs, an input that is not 2-D or 3-D, or a
+            linear output layer (logits); or if ``classes`` does not match the
+            output layer.
+
+        See Also
+        --------
+        SequenceModelRegressor.from_model : The regressor counterpart, also
+            for the raw outputs of any model.
+
+        Notes
+        -----
+        ``clone`` returns an unfitted estimator whose ``model`` is a copy of
+        the Keras model, with the same weights; ``fit`` then trains that
+        copy further (fine-tuning), as scikeras does with a model instance.
+        ``fit`` on the estimator itself trains ``model`` in place. To use
+        the trained model as it is where scikit-learn clones and refits
+        (cross-validation, a Pipeline in a search), wrap it in
+        :class:`sklearn.frozen.FrozenEstimator`.
+
+        Examples
+        --------
+        >>> import keras
+        >>> from seqimportance import SequenceModelClassifier
+        >>> model = keras.Sequential([
+        ...     keras.Input((10, 3)),
+        ...     keras.layers.LSTM(4),
+        ...     keras.layers.Dense(3, activation="softmax"),
+        ... ])
+        >>> clf = SequenceModelClassifier.from_model(model, classes=["a", "b", "c"])
+        >>> clf.classes_.tolist()
+        ['a', 'b', 'c']
+        >>> SequenceModelClassifier.from_model(model).classes_.tolist()
+        [0, 1, 2]
+        """
+        return fitted_from_model(cls, model, classes=classes, **params)
 
     def _weighted(self, y, sample_weight):
         # KerasClassifier multiplies class weights into sample_weight in

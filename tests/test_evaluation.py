@@ -461,12 +461,22 @@ def test_make_predictor_falls_back_when_the_keras_predictor_declines(monkeypatch
         def _postprocess_predictions(self, y_raw, method):
             return y_raw
 
-    monkeypatch.setattr(keras_predictor, "make_keras_predictor", lambda est: None)
+    # The Keras predictor is asked only once Keras is loaded (without it no
+    # Keras model can exist); a stand-in module keeps TensorFlow out of here.
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "keras", types.ModuleType("keras"))
+    decline = lambda est, **kwargs: None  # noqa: E731
+    monkeypatch.setattr(keras_predictor, "make_keras_predictor", decline)
     est = Hooked().fit(np.eye(3), [0, 1, 2])
     assert isinstance(make_predictor(est, 2), GenericPredictor)
     sentinel = object()
-    monkeypatch.setattr(keras_predictor, "make_keras_predictor", lambda est: sentinel)
+    accept = lambda est, **kwargs: sentinel  # noqa: E731
+    monkeypatch.setattr(keras_predictor, "make_keras_predictor", accept)
     assert make_predictor(est, 2) is sentinel
+    monkeypatch.delitem(sys.modules, "keras")
+    assert isinstance(make_predictor(est, 2), GenericPredictor)
 
 
 def test_predictor_thread_hint_keeps_parallel_chunks_in_this_process(data):

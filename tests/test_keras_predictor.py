@@ -141,7 +141,7 @@ def test_importances_equal_generic_path(regressor, lagged_data, monkeypatch):
                   max_batch_bytes=3 * X.nbytes)
     fast = SequencePermutationImportance(regressor, effect="rms", **params).fit(X, y)
     fast_score = SequencePermutationImportance(regressor, **params).fit(X, y)
-    monkeypatch.setattr(kp, "make_keras_predictor", lambda estimator: None)
+    monkeypatch.setattr(kp, "make_keras_predictor", lambda estimator, **kwargs: None)
     slow = SequencePermutationImportance(regressor, effect="rms", **params).fit(X, y)
     slow_score = SequencePermutationImportance(regressor, **params).fit(X, y)
     assert fast.feature_importances_[0] > 0  # the model reads its inputs
