@@ -132,14 +132,16 @@ class MaskedEffects:
         return None if padding is None else padding.rows
 
     def _selection(self, unit):
+        """``(key, selection)`` of a unit; units of the same timesteps share them."""
         rows = self._unit_rows(unit)
+        # The UnitPadding objects live as long as the evaluator: stable keys.
         key = None if rows is None else id(self.ev._unit_padding[unit])
         if key not in self._selections:
             steps = None
             if self.per_step:
                 steps = self.valid if rows is None else self.valid[rows]
             self._selections[key] = _Selection(rows, steps)
-        return self._selections[key]
+        return key, self._selections[key]
 
     # -------------------------------------------------------------- scores
     def baseline(self, predictions):
@@ -153,10 +155,15 @@ class MaskedEffects:
             self.scorer = _step_scorer(ev.scorer, ev.estimator)
         self.y = None if ev.y is None else np.asarray(ev.y)
         self.base_predictions = predictions
-        return self._score(predictions, 0, ev.X, _Selection(None, self._all_steps()))
+        key, selection = self._selection_of_all()
+        self._baselines[key] = self._score(predictions, 0, ev.X, selection)
+        return self._baselines[key]
 
-    def _all_steps(self):
-        return self.valid if self.per_step else None
+    def _selection_of_all(self):
+        if None not in self._selections:
+            steps = self.valid if self.per_step else None
+            self._selections[None] = _Selection(None, steps)
+        return None, self._selections[None]
 
     def _score(self, predictions, i, X, selection):
         from ._evaluation import proxy_class, to_estimator_input
@@ -175,8 +182,7 @@ class MaskedEffects:
         y = None if self.y is None else selection.take(self.y)
         return float(self.scorer(cls(ev.estimator, chunk, i, X_input), X_input, y))
 
-    def _unit_baseline(self, unit, selection):
-        key = id(selection)
+    def _unit_baseline(self, key, selection):
         if key not in self._baselines:
             self._baselines[key] = self._score(
                 self.base_predictions, 0, self.ev.X, selection
@@ -238,12 +244,12 @@ class MaskedEffects:
             return effects
         chunk = ev._chunk_predictions(batch)
         for i, unit in enumerate(units):
-            selection = self._selection(unit)
+            key, selection = self._selection(unit)
             if selection.rows is not None and selection.rows.size == 0:
                 effects[i] = 0.0
                 continue
             X_i = batch[i * n : (i + 1) * n]
-            base = self._unit_baseline(unit, selection)
+            base = self._unit_baseline(key, selection)
             effects[i] = base - self._score(chunk, i, X_i, selection)
         return effects
 
