@@ -60,6 +60,10 @@ class ChannelsFirstEstimator:
     def __init__(self, estimator):
         self.estimator = estimator
 
+    def fit(self, X, y=None, **fit_params):
+        self.estimator.fit(_swap(X), y, **fit_params)
+        return self
+
     @available_if(_inner_has("predict"))
     def predict(self, X, **kwargs):
         return self.estimator.predict(_swap(X), **kwargs)
