@@ -115,7 +115,7 @@ class SequenceSelectFromModel(MetaEstimatorMixin, SelectorMixin, BaseEstimator):
     threshold_ : float
         The importance threshold; for ``"significant"``, the level that the
         p-values are compared with.
-    importances_ : ndarray of shape (n_features_in_,)
+    importances_ : ndarray of shape (n_features,)
         The importances the selection used.
 
     See Also
