@@ -681,7 +681,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         return importance_intervals(self.importances_, self._split_sizes, level=level)
 
     def to_frame(self, level=0.95):
-        """The importances as a pandas DataFrame, one row per unit.
+        """The importances as a pandas DataFrame, one row per unit (needs pandas).
 
         Parameters
         ----------
