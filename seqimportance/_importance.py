@@ -572,7 +572,12 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             methods = set(methods) | {
                 m for m in PREDICTION_METHODS if hasattr(estimator, m)
             }
-        if is_classifier(estimator):
+        # scikeras's own classifiers are mis-tagged on scikit-learn >= 1.6 but
+        # still say what they are in _estimator_type.
+        classifier = is_classifier(estimator) or (
+            getattr(estimator, "_estimator_type", None) == "classifier"
+        )
+        if classifier:
             order = ("predict_proba", "decision_function", "predict")
         else:
             order = ("predict", "decision_function", "predict_proba")

@@ -113,6 +113,20 @@ def test_scikeras_classifier_serves_predict_proba(scikeras_classifier, data):
     )
 
 
+def test_scikeras_classifier_effects_compare_probabilities(scikeras_classifier, data):
+    # scikeras's classifiers are mis-tagged (is_classifier is False on
+    # scikit-learn >= 1.6); rms still compares probabilities, not labels.
+    X, y = data
+    imp = SequencePermutationImportance(
+        scikeras_classifier, perturbation="zero", effect="rms", n_iter=1
+    ).fit(X)
+    proba = scikeras_classifier.predict_proba(X)
+    X0 = X.copy()
+    X0[:, :, 0] = 0
+    expected = np.sqrt(np.mean((scikeras_classifier.predict_proba(X0) - proba) ** 2))
+    assert_allclose(imp.importances_[0, 0], expected, rtol=1e-4, atol=1e-6)
+
+
 def test_pipeline_gets_the_compiled_path(pipeline, data, monkeypatch):
     X, y = data
     X = 3 * X + 1

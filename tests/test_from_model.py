@@ -299,3 +299,17 @@ def test_bare_model_needs_prefit_and_one_input(planted):
     two_inputs = keras.Model([a, b], keras.layers.Dense(1)(a + b))
     with pytest.raises(ValueError, match="has 2 inputs"):
         SequencePermutationImportance(two_inputs, effect="rms").fit(X)
+
+
+def test_eli5_display_of_a_bare_model(planted):
+    eli5 = pytest.importorskip("eli5")
+    model, X, y = planted
+    imp = SequencePermutationImportance(
+        model, perturbation="gaussian", effect="rms", n_iter=3, random_state=0
+    ).fit(X)
+    text = eli5.format_as_text(
+        eli5.explain_weights(imp, feature_names=["a", "b", "noise"])
+    )
+    rows = [line.split()[-1] for line in text.splitlines() if "±" in line]
+    assert rows[-1] == "noise"  # the unused input ranks last
+    assert f"{imp.feature_importances_[0]:.4f}" in text
