@@ -208,6 +208,14 @@ def _eli5(X, est, n_columns):
     return {"": run}
 
 
+def _wait_for_background_compiles():
+    try:
+        from seqimportance._compile_policy import wait_for_background
+    except ImportError:  # a version without background compiles
+        return
+    wait_for_background()
+
+
 def worker(args):
     """Time the methods named in ``args.worker`` (comma-separated) in this process.
 
@@ -229,30 +237,41 @@ def worker(args):
         else:
             variants = _eli5(X, est, args.eli5_columns)
         runs.update({(method, name): run for name, run in variants.items()})
+    if args.only is not None:  # one variant: its first call in a fresh process
+        runs = {key: run for key, run in runs.items() if key[1] == args.only}
     timings = {}
     for key, run in runs.items():
         t0 = time.perf_counter()
         run()
         timings[key] = {"cold": time.perf_counter() - t0, "times": [], "cpu": []}
+    # Warm means after warm-up: XLA compiles that seqimportance runs in the
+    # background after its first call finish before the warm runs.
+    t0 = time.perf_counter()
+    _wait_for_background_compiles()
+    background_s = time.perf_counter() - t0
     for _ in range(args.runs):
         for key, run in runs.items():
             t0, c0 = time.perf_counter(), time.process_time()
             run()
             timings[key]["times"].append(time.perf_counter() - t0)
             timings[key]["cpu"].append(time.process_time() - c0)
-    result = {"setup_mb": setup_mb, "peak_mb": _peak_rss_mb(), "variants": {}}
+    result = {"setup_mb": setup_mb, "peak_mb": _peak_rss_mb(), "variants": {},
+              "background_s": background_s}
     for (method, name), timing in timings.items():
         result["variants"].setdefault(method, {})[name] = timing
     print(MARKER + json.dumps(result), flush=True)
 
 
 # ------------------------------------------------------------ parent process
-def _run_worker(workload, methods, samples, runs, eli5_columns, max_batch_bytes):
+def _run_worker(workload, methods, samples, runs, eli5_columns, max_batch_bytes,
+                only=None):
     cmd = [
         sys.executable, os.path.abspath(__file__), "--worker", ",".join(methods),
         "--workload", workload, "--samples", str(samples), "--runs", str(runs),
         "--eli5-columns", str(eli5_columns),
     ]
+    if only is not None:
+        cmd += ["--only", only]
     if max_batch_bytes is not None:
         cmd += ["--max-batch-bytes", str(max_batch_bytes)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -340,6 +359,10 @@ def _report(workload, samples, results, timed, eli5_columns, runs):
         print(f"(peak MB of the limit: one process for all its variants, with all "
               f"{n_copies} copies prebuilt; setup alone: "
               f"{results['limit']['setup_mb']:.0f} MB)")
+    waited = results.get("seqimportance", {}).get("background_s")
+    if waited is not None:
+        print(f"(seqimportance: the warm runs start once its background XLA compiles "
+              f"are done, {waited:.2f} s after its first call)")
     if timed is not None:
         print("(limit and seqimportance timed in one process, run after run in turn; "
               "first s and peak MB from a fresh process per method)")
@@ -351,6 +374,58 @@ def _report(workload, samples, results, timed, eli5_columns, runs):
         per_run = [min(v["times"][r] for v in limit_rows) for r in range(len(si))]
         ratios["run by run"] = statistics.median(a / b for a, b in zip(si, per_run))
     return ratios
+
+
+def _first_calls(workload, samples, reps, max_batch_bytes):
+    """First call of each variant in a fresh process, ``reps`` rounds in turn.
+
+    Returns ``{label: [seconds, ...]}``: the limit's forward passes without
+    and with XLA (traced, and compiled, on that first call) and
+    seqimportance's first ``fit``.
+    """
+    n_rows = WORKLOADS[workload]["n_features"] * N_ITER * samples
+    batch = n_rows if n_rows <= 8192 else 2048
+    variants = [
+        (f"limit, no XLA, batch {batch}", "limit", f"no XLA, batch {batch}"),
+        (f"limit, XLA, batch {batch}", "limit", f"XLA, batch {batch}"),
+        ("seqimportance", "seqimportance", ""),
+    ]
+    times = {label: [] for label, _, _ in variants}
+    for _ in range(reps):
+        for label, method, only in variants:
+            res = _run_worker(workload, [method], samples, 0, 0, max_batch_bytes,
+                              only=only)
+            if "error" in res:
+                print(f"first call of {label}: FAILED ({res['error']})")
+                continue
+            times[label].append(res["variants"][method][only]["cold"])
+    return times
+
+
+def _report_first(workload, times, target=1.5):
+    """Print the first-call rows; return seqimportance / no-XLA limit."""
+    print(f"\n{workload}, first call in a fresh process (median of "
+          f"{max(len(v) for v in times.values())}; each in its own process, "
+          "in turn)")
+    labels = [label for label, v in times.items() if v]
+    if not labels:
+        return None
+    width = max(len(label) for label in labels)
+    print(f"{'method':<{width}}  {'median s':>9}  {'min s':>8}")
+    for label in labels:
+        v = times[label]
+        print(f"{label:<{width}}  {statistics.median(v):9.3f}  {min(v):8.3f}")
+    limit = next((v for label, v in times.items() if "no XLA" in label), [])
+    ours = times.get("seqimportance", [])
+    if not limit or not ours:
+        return None
+    ratio = statistics.median(ours) / statistics.median(limit)
+    per_run = statistics.median(a / b for a, b in zip(ours, limit))
+    met = ratio <= target
+    print(f"target: first call within {target}x of the no-XLA limit's: "
+          f"{ratio:.2f}x (medians); {per_run:.2f}x (run by run) -> "
+          f"{'met' if met else 'MISSED'}")
+    return ratio
 
 
 def main(argv=None):
@@ -372,6 +447,10 @@ def main(argv=None):
     parser.add_argument("--max-batch-bytes", type=int, default=None,
                         help="max_batch_bytes of SequencePermutationImportance "
                         "(default: its own default)")
+    parser.add_argument("--first-calls", type=int, default=-1, metavar="K",
+                        help="first calls in a fresh process, K rounds of "
+                        "limit (no XLA, XLA) and seqimportance in turn; 0 skips "
+                        "them (default: 3 for W1, 1 for W2)")
     parser.add_argument("--save", metavar="FILE.json", default=None,
                         help="also write the raw timings and memory to this file")
     parser.add_argument("--quick", action="store_true",
@@ -380,6 +459,7 @@ def main(argv=None):
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--workload", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     parser.add_argument("--samples", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--only", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
@@ -398,7 +478,8 @@ def main(argv=None):
         results, timed = {}, None
 
         def save():
-            all_results[workload] = {"fresh": results, "interleaved": timed}
+            all_results.setdefault(workload, {}).update(
+                fresh=results, interleaved=timed)
             if args.save:
                 with open(args.save, "w") as f:
                     json.dump(all_results, f, indent=1)
@@ -425,6 +506,15 @@ def main(argv=None):
             met = ratios.get("run by run", ratios["medians"]) <= target
             print(f"target: seqimportance within {target}x of the limit: {shown} -> "
                   f"{'met' if met else 'MISSED'}")
+        if args.first_calls and pair:
+            print(f"  running {workload} / first calls ...", file=sys.stderr,
+                  flush=True)
+            reps = args.first_calls if args.first_calls > 0 else (
+                {"W1": 3, "W2": 1}[workload])
+            first = _first_calls(workload, samples, reps, args.max_batch_bytes)
+            all_results[workload]["first_calls"] = first
+            save()
+            _report_first(workload, first)
         if workload == "W2" and "seqimportance" in results and "loop" in results:
             mem = results["seqimportance"]["peak_mb"] / results["loop"]["peak_mb"]
             print(f"target: peak memory within 1.2x of the loop: {mem:.3f}x -> "

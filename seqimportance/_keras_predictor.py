@@ -9,19 +9,22 @@ Pipeline of transformers ending in one, a trained model given to
 ``from_model``; see :mod:`seqimportance._adapters`) that predictor calls a
 compiled function of the fitted model:
 
-- a ``tf.function`` with a fixed input signature ``(b, T, F)``: the ``r``
-  rows of a call are cut into ``k = ceil(r / B)`` equal sub-batches of
-  ``b = ceil(r / k)`` rows (rounded up to a multiple of 8), the last one
-  padded with zeros and the padding sliced off. The importance code calls
-  with the evaluation set (``n`` rows) and with chunks of equally many
-  perturbed copies (multiples of ``n``), so a fit needs one to three shapes,
-  each traced and compiled once and reused across chunks and calls, with
-  next to no padding;
-- compiled with XLA (``jit_compile=True``) by default: on CPU it runs
-  recurrent networks 1.3-2x faster than the plain graph. The first XLA call
-  of a model is checked against an eager call of the model on a few rows; if
-  XLA cannot compile the model or the outputs disagree, the plain graph is
-  used instead;
+- a ``tf.function`` of the plain TensorFlow graph, traced once for any
+  number of rows, serves from the first call; the ``r`` rows of a call are
+  cut into ``k = ceil(r / B)`` equal sub-batches of ``b = ceil(r / k)`` rows
+  (rounded up to a multiple of 8), the last one padded with zeros and the
+  padding sliced off. The importance code calls with the evaluation set
+  (``n`` rows) and with chunks of equally many perturbed copies (multiples
+  of ``n``), so a fit needs one to three sub-batch shapes, with next to no
+  padding;
+- XLA (``jit_compile=True`` in TensorFlow's terms) runs recurrent networks
+  1.3-2x faster on CPU but takes seconds to compile each shape, so with
+  ``jit_compile="auto"`` it is compiled only for the sub-batch shapes whose
+  work is large enough, in a background thread of the lowest priority, and
+  calls switch to it once ready (see :mod:`seqimportance._compile_policy`).
+  The first XLA outputs of a model are checked against an eager call of the
+  model on a few rows; if XLA cannot compile the model or the outputs
+  disagree, the plain graph keeps serving;
 - cached per fitted model (keyed weakly on ``model_``, so that refitting the
   importance meta-estimator on the same fitted wrapper does not trace again,
   and a discarded model is freed);
@@ -46,6 +49,8 @@ import uuid
 import weakref
 
 import numpy as np
+
+from ._compile_policy import start_background, worth_xla
 
 __all__ = ["KerasPredictor", "make_keras_predictor"]
 
@@ -76,9 +81,11 @@ def make_keras_predictor(
         estimated activation size (32 MiB per call, a power of two between 64
         and 4096 rows).
     jit_compile : {"auto", True, False}, default="auto"
-        Whether to compile with XLA. "auto" uses XLA unless it fails to
-        compile the model or its outputs disagree with the model's; True
-        requires XLA; False uses the plain TensorFlow graph.
+        Whether to compile with XLA. "auto" serves from the plain graph at
+        once and switches the large sub-batch shapes to XLA once compiled in
+        the background, unless XLA fails to compile the model or its outputs
+        disagree with the model's; True requires XLA for every shape (compiled
+        on first use); False uses the plain TensorFlow graph only.
     input_ndim : {2, 3}, default=3
         Layout in which the estimator takes its input (3-D batches are handed
         over as ``(n, 1, F)`` for 2-D callers).
@@ -116,8 +123,8 @@ def make_keras_predictor(
     return KerasPredictor(inference, int(batch_size), jit_compile)
 
 
-def _default_batch_size(model):
-    """Rows per call whose estimated activations fit the memory budget."""
+def _row_work(model):
+    """Timesteps x (input features + every layer's output width) of one row."""
     shape = tuple(model.inputs[0].shape)
     n_timesteps, n_features = (1, shape[1]) if len(shape) == 2 else shape[1:]
     n_timesteps = n_timesteps or 1
@@ -131,7 +138,12 @@ def _default_batch_size(model):
             continue
         if len(shape) >= 2 and shape[-1]:
             width += int(shape[-1])
-    row_bytes = 4 * int(n_timesteps) * int(width)
+    return int(n_timesteps) * int(width)
+
+
+def _default_batch_size(model):
+    """Rows per call whose estimated activations fit the memory budget."""
+    row_bytes = 4 * _row_work(model)
     rows = _ACTIVATION_BUDGET_BYTES // max(1, row_bytes)
     rows = min(_MAX_ROWS, max(_MIN_ROWS, rows))
     return 1 << (int(rows).bit_length() - 1)  # a power of two
@@ -145,12 +157,18 @@ def _sub_batch_rows(n_rows, batch_size):
 
 
 class _CompiledModel:
-    """The compiled inference functions of one Keras model, one per shape."""
+    """The compiled inference functions of one Keras model.
+
+    One plain-graph function serves any number of rows; XLA functions have
+    one fixed batch shape each (see :mod:`seqimportance._compile_policy`).
+    """
 
     def __init__(self, model):
         self._model_ref = weakref.ref(model)
         self._functions = {}
         self._lock = threading.Lock()
+        self._pending = set()  # XLA shapes compiling in the background
+        self.row_work = _row_work(model)
         self.xla_ok = None  # None until XLA was tried on this model
         self.xla_error = None
 
@@ -162,9 +180,10 @@ class _CompiledModel:
         def infer(x):
             return model_ref()(x, training=False)
 
+        shape = x.shape if jit else (None,) + tuple(x.shape[1:])
         return tf.function(
             infer,
-            input_signature=[tf.TensorSpec(x.shape, tf.as_dtype(x.dtype))],
+            input_signature=[tf.TensorSpec(shape, tf.as_dtype(x.dtype))],
             jit_compile=jit,
         )
 
@@ -179,54 +198,91 @@ class _CompiledModel:
         functions = list(self._functions.values())  # other threads may add some
         return sum(f.experimental_get_tracing_count() for f in functions)
 
-    def _key(self, x, jit_compile):
-        auto_xla = jit_compile == "auto" and self.xla_ok is not False
-        xla = jit_compile is True or auto_xla
-        return (x.shape, x.dtype.str, xla)
-
     def __call__(self, x, jit_compile):
         """Outputs of the model for ``x``, a batch of one of the padded shapes."""
-        function = self._functions.get(self._key(x, jit_compile))
+        xla_key = (x.shape, x.dtype.str, True)
+        if jit_compile is True:
+            return self._call(xla_key, x, jit_compile)
+        if jit_compile == "auto":
+            function = self._functions.get(xla_key)
+            if function is not None:
+                return function(x).numpy()
+        out = self._call((None, x.dtype.str, False), x, jit_compile)
+        if jit_compile == "auto":
+            self._maybe_compile_xla(x)
+        return out
+
+    def _call(self, key, x, jit_compile):
+        function = self._functions.get(key)
         if function is None:
             with self._lock:  # first call of a shape: one trace, one compile
-                function, out = self._first_call(x, jit_compile)
+                function, out = self._first_call(key, x, jit_compile)
             if out is not None:
                 return out
         return function(x).numpy()
 
-    def _first_call(self, x, jit_compile):
-        key = self._key(x, jit_compile)
+    def _first_call(self, key, x, jit_compile):
         function = self._functions.get(key)
         if function is not None:  # compiled by another thread meanwhile
             return function, None
-        if key[2]:
-            function = self._new_function(x, True)
-            try:
-                out = function(x).numpy()
-            except Exception as exc:  # XLA cannot compile this model
-                if jit_compile is True:
-                    raise
-                self.xla_ok, self.xla_error = False, exc
-            else:
-                if self.xla_ok is None:
-                    self.xla_ok = self._agrees(x, out)
-                if self.xla_ok:
-                    self._functions[key] = function
-                    return function, out
-                if jit_compile is True:
-                    raise RuntimeError(
-                        "The XLA-compiled outputs of the Keras model differ from "
-                        "its eager outputs; use jit_compile='auto' or False."
-                    )
-            key = key[:2] + (False,)
+        if key[2]:  # XLA on request: compile now, fail loudly
+            function, out, ok = self._try_xla(x)
+            if not ok:
+                if self.xla_error is not None:
+                    raise self.xla_error
+                raise RuntimeError(
+                    "The XLA-compiled outputs of the Keras model differ from "
+                    "its eager outputs; use jit_compile='auto' or False."
+                )
+            self._functions[key] = function
+            return function, out
         function = self._new_function(x, False)
         out = function(x).numpy()
         self._functions[key] = function
         return function, out
 
+    def _try_xla(self, x):
+        """``(function, outputs, ok)`` of a new XLA function on ``x``."""
+        function = self._new_function(x, True)
+        try:
+            out = function(x).numpy()
+        except Exception as exc:  # XLA cannot compile this model
+            self.xla_ok, self.xla_error = False, exc
+            return function, None, False
+        if self.xla_ok is None:
+            self.xla_ok = self._agrees(x, out)
+        return function, out, self.xla_ok
+
+    def _maybe_compile_xla(self, x):
+        """Compile XLA for ``x``'s shape in the background, if worth it."""
+        key = (x.shape, x.dtype.str, True)
+        if self.xla_ok is False or not worth_xla(x.shape[0], self.row_work):
+            return
+        with self._lock:
+            if key in self._pending or key in self._functions:
+                return
+            self._pending.add(key)
+        sample = np.array(x)  # the caller may reuse its buffer
+
+        def compile_xla():
+            try:
+                if self.alive:
+                    function, _, ok = self._try_xla(sample)
+                    if ok:
+                        self._functions[key] = function
+            except Exception as exc:  # the plain graph keeps serving
+                self.xla_ok, self.xla_error = False, exc
+            finally:
+                with self._lock:
+                    self._pending.discard(key)
+
+        start_background(compile_xla)
+
     def _agrees(self, x, out):
         """Whether XLA outputs match an eager call of the model on a few rows."""
         model = self._model_ref()
+        if model is None:
+            return False
         rows = min(_CHECK_ROWS, x.shape[0])
         expected = np.asarray(model(x[:rows], training=False), dtype=np.float64)
         got = np.asarray(out[:rows], dtype=np.float64)
@@ -338,7 +394,12 @@ class KerasPredictor:
 
     @property
     def uses_xla(self):
-        """Whether XLA runs the model: True, False, or None before the first call."""
+        """Whether XLA runs the model's large batches: True, False, or None.
+
+        None while undecided: before the first call, and with
+        ``jit_compile="auto"`` until a background compile finished (or when
+        no batch was large enough to compile).
+        """
         if self.jit_compile is False:
             return False
         return self.compiled.xla_ok

@@ -20,6 +20,7 @@ from seqimportance import (  # noqa: E402
     SequencePermutationImportance,
     build_recurrent_model,
 )
+from seqimportance import _compile_policy as compile_policy  # noqa: E402
 from seqimportance import _keras_predictor as kp  # noqa: E402
 from seqimportance._keras_predictor import (  # noqa: E402
     KerasPredictor,
@@ -266,16 +267,52 @@ def test_concurrent_calls_from_threads(classifier, seed_data):
 
 
 # ------------------------------------------------------------------- XLA
-def test_xla_by_default_and_plain_graph_on_request(regressor, lagged_data):
+@pytest.fixture
+def xla_for_any_size(monkeypatch):
+    """Batches of any size are worth an XLA compile (the tests' models are tiny)."""
+    monkeypatch.setattr(compile_policy, "XLA_MIN_WORK", 0)
+
+
+def _xla_ready(predictor, X):
+    """Call once (plain graph, starts the compile), then wait for the compile."""
+    out = predictor(X, "predict")
+    assert compile_policy.wait_for_background(timeout=120)
+    return out
+
+
+def test_auto_serves_plain_graph_then_xla(regressor, lagged_data, xla_for_any_size):
     X = lagged_data[0]
-    xla = make_keras_predictor(regressor, batch_size=32)
-    plain = make_keras_predictor(regressor, batch_size=32, jit_compile=False)
-    assert_allclose(xla(X, "predict"), plain(X, "predict"), **F32)
+    est = copy.deepcopy(regressor)  # its own model: nothing compiled yet
+    xla = make_keras_predictor(est, batch_size=32)
+    plain = make_keras_predictor(est, batch_size=32, jit_compile=False)
+    first = _xla_ready(xla, X)
     assert xla.uses_xla is True
     assert plain.uses_xla is False
+    assert_allclose(first, plain(X, "predict"), **F32)
+    assert_allclose(xla(X, "predict"), first, **F32)  # now through XLA
+    assert set(k[2] for k in xla.compiled._functions) == {False, True}
 
 
-def test_falls_back_when_xla_fails(regressor, lagged_data, monkeypatch):
+def test_auto_compiles_no_xla_for_small_work(regressor, lagged_data):
+    # The tests' models are tiny: the plain graph serves them, nothing else.
+    est = copy.deepcopy(regressor)
+    predictor = make_keras_predictor(est, batch_size=32)
+    _xla_ready(predictor, lagged_data[0])
+    assert predictor.uses_xla is None
+    assert predictor.tracing_count == 1
+
+
+def test_xla_on_request(regressor, lagged_data):
+    X = lagged_data[0]
+    strict = make_keras_predictor(copy.deepcopy(regressor), batch_size=32,
+                                  jit_compile=True)
+    assert_allclose(strict(X, "predict"), regressor.predict(X), **F32)
+    assert strict.uses_xla is True
+
+
+def test_falls_back_when_xla_fails(
+    regressor, lagged_data, monkeypatch, xla_for_any_size
+):
     X = lagged_data[0]
     real_new_function = kp._CompiledModel._new_function
 
@@ -293,6 +330,7 @@ def test_falls_back_when_xla_fails(regressor, lagged_data, monkeypatch):
     monkeypatch.setattr(kp._CompiledModel, "_new_function", failing_xla)
     est = copy.deepcopy(regressor)
     predictor = make_keras_predictor(est, batch_size=32)
+    assert_allclose(_xla_ready(predictor, X), regressor.predict(X), **F32)
     assert_allclose(predictor(X, "predict"), regressor.predict(X), **F32)
     assert predictor.uses_xla is False
     assert "XLA compilation failed" in str(predictor.compiled.xla_error)
@@ -302,16 +340,29 @@ def test_falls_back_when_xla_fails(regressor, lagged_data, monkeypatch):
         strict(X, "predict")
 
 
-def test_falls_back_when_xla_disagrees(regressor, lagged_data, monkeypatch):
+def test_falls_back_when_xla_disagrees(
+    regressor, lagged_data, monkeypatch, xla_for_any_size
+):
     X = lagged_data[0]
     monkeypatch.setattr(kp._CompiledModel, "_agrees", lambda self, x, out: False)
     predictor = make_keras_predictor(copy.deepcopy(regressor), batch_size=32)
+    _xla_ready(predictor, X)
     assert_allclose(predictor(X, "predict"), regressor.predict(X), **F32)
     assert predictor.uses_xla is False
+    assert all(not k[2] for k in predictor.compiled._functions)
     strict = make_keras_predictor(copy.deepcopy(regressor), batch_size=32,
                                   jit_compile=True)
     with pytest.raises(RuntimeError, match="XLA-compiled outputs .* differ"):
         strict(X, "predict")
+
+
+def test_worth_xla_by_work_size():
+    work = compile_policy.XLA_MIN_WORK
+    assert compile_policy.worth_xla(work, 1)
+    assert not compile_policy.worth_xla(work - 1, 1)
+    # W1: 10 steps x (3 inputs + 3 x 32 + 1) per row; chunks yes, eval set no.
+    assert compile_policy.worth_xla(3752, 10 * 100)
+    assert not compile_policy.worth_xla(256, 10 * 100)
 
 
 def test_invalid_parameters(regressor):
