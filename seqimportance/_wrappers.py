@@ -28,9 +28,6 @@ sequence input and current scikit-learn need. The repairs live in one place,
   the fast Keras predictor of the importance code.
 """
 
-import contextlib
-import numbers
-import random
 
 import keras
 import numpy as np
@@ -38,7 +35,6 @@ from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_consistent_length
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils._tags import ClassifierTags, RegressorTags
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_feature_names
@@ -46,84 +42,19 @@ from scikeras._utils import route_params
 
 from ._adapters import fitted_from_model
 from ._builder import build_recurrent_model
+from ._seeding import seed_from, seeded
 from ._validation import check_sequence_shape, check_sequences
+from ._wrapper_params import (
+    ATTRS_DOC,
+    CLASSIFIER_CONSTRAINTS,
+    COMMON_CONSTRAINTS,
+    PARAMS_DOC,
+)
 
 __all__ = ["SequenceModelClassifier", "SequenceModelRegressor"]
 
 _PREDICTION_METHODS = ("predict", "predict_proba")
 _KERAS_DEFAULT_BATCH_SIZE = 32  # what keras.Model.predict uses for batch_size=None
-
-_COMMON_CONSTRAINTS = {
-    "model": [None, callable, keras.Model],
-    "build_fn": [None, callable, keras.Model],
-    "warm_start": ["boolean"],
-    "random_state": ["random_state"],
-    "optimizer": [str, keras.optimizers.Optimizer, type],
-    "loss": [None, str, keras.losses.Loss, type, callable, list, dict],
-    "metrics": [None, list, dict, str, keras.metrics.Metric, type, callable],
-    "batch_size": [None, Interval(numbers.Integral, 1, None, closed="left"),
-                   Options(numbers.Integral, {-1})],
-    "validation_batch_size": [None, Interval(numbers.Integral, 1, None, closed="left"),
-                              Options(numbers.Integral, {-1})],
-    "verbose": ["verbose"],
-    "callbacks": [None, list, dict, keras.callbacks.Callback, type],
-    "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
-    "shuffle": ["boolean"],
-    "run_eagerly": ["boolean"],
-    "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-}
-
-
-def _seed_from(random_state):
-    """An int seed (or None) for TensorFlow/Keras from ``random_state``.
-
-    A ``RandomState`` instance is read through a copy, so the caller's
-    generator is not advanced and refitting with it gives the same model.
-    """
-    if random_state is None:
-        return None
-    if isinstance(random_state, np.random.RandomState):
-        copy = np.random.RandomState()
-        copy.set_state(random_state.get_state())
-        return int(copy.randint(np.iinfo(np.int32).max))
-    return int(random_state)
-
-
-@contextlib.contextmanager
-def _seeded(seed):
-    """Seed Python, NumPy and TensorFlow and make TensorFlow ops deterministic.
-
-    Everything is put back on exit. This replaces scikeras's
-    ``tensorflow_random_state``, which sets the ``TF_DETERMINISTIC_OPS``
-    environment variable before asking TensorFlow whether determinism was on:
-    in a fresh process TensorFlow then answers "yes", determinism is never
-    switched off again, and every later unseeded fit with a random op (data
-    shuffling, dropout) fails with "Random ops require a seed".
-    """
-    if seed is None:
-        yield
-        return
-    import tensorflow as tf
-    from tensorflow.python.eager import context
-    from tensorflow.python.framework import config as tf_config
-
-    # Asked before anything is changed; the environment is left alone.
-    was_deterministic = tf_config.is_op_determinism_enabled()
-    py_state, np_state = random.getstate(), np.random.get_state()
-    tf_seed = context.global_seed()
-    try:
-        random.seed(seed)
-        np.random.seed(seed)
-        tf.random.set_seed(seed)
-        tf_config.enable_op_determinism()
-        yield
-    finally:
-        if not was_deterministic:
-            tf_config.disable_op_determinism()
-        tf.random.set_seed(tf_seed)
-        np.random.set_state(np_state)
-        random.setstate(py_state)
-
 
 class _LegacyTagsRoot:
     """End of the method resolution order for scikit-learn 1.6.
@@ -151,7 +82,7 @@ class _SequenceWrapperMixin:
     ``_estimator_type`` to set the tags.
     """
 
-    _parameter_constraints = dict(_COMMON_CONSTRAINTS)
+    _parameter_constraints = dict(COMMON_CONSTRAINTS)
 
     # scikit-learn's repr (changed parameters only) instead of scikeras's
     # listing of every parameter.
@@ -203,15 +134,15 @@ class _SequenceWrapperMixin:
     def _build_keras_model(self):
         # scikeras turns a RandomState into seed 0 whatever its state; draw a
         # real seed instead (without advancing the caller's generator). Its
-        # own seeding (when _random_state is set) is replaced by _seeded().
-        self._seed = _seed_from(self.random_state)
+        # own seeding (when _random_state is set) is replaced by seeded().
+        self._seed = seed_from(self.random_state)
         self._random_state = None
-        with _seeded(self._seed):
+        with seeded(self._seed):
             return super()._build_keras_model()
 
     def _fit_keras_model(self, *args, **kwargs):
         self._random_state = None
-        with _seeded(getattr(self, "_seed", None)):
+        with seeded(getattr(self, "_seed", None)):
             return super()._fit_keras_model(*args, **kwargs)
 
     def initialize(self, X, y):
@@ -374,79 +305,6 @@ class _SequenceWrapperMixin:
         return self._postprocess_predictions(self._predict_raw(X, **kwargs), "predict")
 
 
-_CLASSIFIER_CONSTRAINTS = {
-    **_COMMON_CONSTRAINTS,
-    "class_weight": [None, dict, StrOptions({"balanced"})],
-}
-
-_PARAMS_DOC = """
-    model : None, callable or keras.Model, default=None
-        How to build the Keras model. ``None`` uses
-        :func:`~seqimportance.build_recurrent_model`, whose options are given
-        with the ``model__`` prefix (``model__units=[16, 8]``,
-        ``model__cell="gru"``, ``model__per_timestep=True``). A function
-        receives its ``model__`` arguments and, if it asks for them, ``meta``
-        (fitted metadata such as ``n_features_in_``, ``n_timesteps_in_``,
-        ``n_classes_``) and ``compile_kwargs``; it returns a (compiled)
-        ``keras.Model``, as in scikeras.
-    build_fn : None, callable or keras.Model, default=None
-        Deprecated scikeras alias of ``model``.
-    warm_start : bool, default=False
-        If True, ``fit`` keeps training the existing model instead of
-        building a new one.
-    random_state : int, RandomState instance or None, default=None
-        Seeds Python, NumPy, TensorFlow and Keras while the model is built
-        and trained, and turns on TensorFlow's deterministic ops, so that the
-        same data and parameters give the same model on CPU. A RandomState
-        is read without being advanced.
-    optimizer : str, keras.optimizers.Optimizer or class, default="adam"
-        Optimizer; its arguments can be routed with ``optimizer__``
-        (``optimizer__learning_rate=0.01``).
-    loss : str, keras.losses.Loss, class, callable or None, default=None
-        Loss; None lets the build function choose (the built-in one picks it
-        from the target).
-    metrics : list or None, default=None
-        Keras metrics to track during training.
-    batch_size : int or None, default=None
-        Samples per gradient step and per prediction batch (Keras default 32
-        when None, all samples when -1). Use ``fit__batch_size`` /
-        ``predict__batch_size`` to set them separately.
-    validation_batch_size : int or None, default=None
-        Batch size for validation data.
-    verbose : int, default=0
-        Keras verbosity during fit and predict.
-    callbacks : list or None, default=None
-        Keras callbacks.
-    validation_split : float, default=0.0
-        Fraction of the training data held out for validation by Keras.
-    shuffle : bool, default=True
-        Shuffle the training data before each epoch.
-    run_eagerly : bool, default=False
-        Run the Keras model eagerly (for debugging).
-    epochs : int, default=1
-        Number of training epochs."""
-
-_ATTRS_DOC = """
-    model_ : keras.Model
-        The trained Keras model.
-    n_features_in_ : int
-        Number of features (last axis of ``X``) seen in fit.
-    n_timesteps_in_ : int
-        Number of timesteps seen in fit (1 for 2-D input).
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame (2-D input).
-    history_ : dict
-        Training history, ``{metric_name: [value per epoch]}``.
-    target_type_ : str
-        Type of the target as given by ``sklearn.utils.multiclass.type_of_target``.
-    target_encoder_, feature_encoder_ : transformer
-        scikeras's encoders of ``y`` and ``X``.
-    X_shape_ : tuple
-        Shape of the validated 3-D training input.
-    n_outputs_expected_ : int
-        Number of outputs the Keras model has."""
-
-
 class SequenceModelRegressor(_SequenceWrapperMixin, KerasRegressor, _LegacyTagsRoot):
     __doc__ = f"""Regressor wrapping a Keras model of sequences, scikit-learn style.
 
@@ -458,13 +316,13 @@ class SequenceModelRegressor(_SequenceWrapperMixin, KerasRegressor, _LegacyTagsR
     gets one output per timestep from the built-in model.
 
     Parameters
-    ----------{_PARAMS_DOC}
+    ----------{PARAMS_DOC}
     **kwargs : dict
         Routed parameters: ``model__...``, ``fit__...``, ``predict__...``,
         ``compile__...``, ``optimizer__...``, ``loss__...``.
 
     Attributes
-    ----------{_ATTRS_DOC}
+    ----------{ATTRS_DOC}
     n_outputs_ : int
         Number of target columns seen in fit.
 
@@ -491,7 +349,7 @@ class SequenceModelRegressor(_SequenceWrapperMixin, KerasRegressor, _LegacyTagsR
     (5, 4)
     """
 
-    _parameter_constraints = dict(_COMMON_CONSTRAINTS)
+    _parameter_constraints = dict(COMMON_CONSTRAINTS)
 
     def __init__(
         self,
@@ -653,7 +511,7 @@ class SequenceModelClassifier(_SequenceWrapperMixin, KerasClassifier, _LegacyTag
     n_timesteps)`` gets one output per timestep from the built-in model.
 
     Parameters
-    ----------{_PARAMS_DOC}
+    ----------{PARAMS_DOC}
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, ``{{label: weight}}``, multiplied into the
         sample weights; "balanced" uses ``n_samples / (n_classes *
@@ -663,7 +521,7 @@ class SequenceModelClassifier(_SequenceWrapperMixin, KerasClassifier, _LegacyTag
         ``compile__...``, ``optimizer__...``, ``loss__...``.
 
     Attributes
-    ----------{_ATTRS_DOC}
+    ----------{ATTRS_DOC}
     classes_ : ndarray
         Class labels (for an indicator matrix, the column indices).
     n_classes_ : int
@@ -694,7 +552,7 @@ class SequenceModelClassifier(_SequenceWrapperMixin, KerasClassifier, _LegacyTag
     True
     """
 
-    _parameter_constraints = dict(_CLASSIFIER_CONSTRAINTS)
+    _parameter_constraints = dict(CLASSIFIER_CONSTRAINTS)
 
     def __init__(
         self,
