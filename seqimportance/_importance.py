@@ -36,8 +36,10 @@ from ._perturbation import (
     check_perturbation_units,
     make_units,
 )
+from ._caveats import describe_importances
 from ._checks import check_baseline_score, check_target_for_scoring, warn_if_all_zero
 from ._predictors import PREDICTION_METHODS, make_predictor
+from ._progress import Progress
 from ._statistics import importance_intervals, importance_pvalues
 from ._subsampling import resolve_max_samples, subsample_rows
 from ._validation import check_sequence_shape, check_sequences
@@ -413,7 +415,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         check_target_for_scoring(estimator, self.scoring, self.effect, y)
 
         base_seed = draw_base_seed(self.random_state)
-        progress = _Progress(self.verbose)
+        progress = Progress(self.verbose)
         estimator_ = None
         fold_importances, scores = [], []
         try:
@@ -591,75 +593,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         )
 
     def _caveats(self):
-        if callable(self.perturbation):
-            name = getattr(self.perturbation, "__name__", "")
-            how = f"perturbed with the callable {name!r}"
-        elif self.perturbation == "shuffle":
-            how = "shuffled across samples (each sub-series keeps its time order)"
-        elif self.perturbation == "time_shuffle":
-            how = "permuted in time within each sample (values kept, order lost)"
-        elif self.perturbation in NOISE_PERTURBATIONS:
-            rel = (
-                " times each feature's standard deviation"
-                if self.relative_scale
-                else ""
-            )
-            how = f"perturbed with {self.perturbation} noise of scale {self.scale}{rel}"
-        else:
-            value = "0" if self.perturbation == "zero" else "the feature mean"
-            how = f"replaced by {value}"
-        unit = {
-            "feature": "feature",
-            "timestep": "timestep",
-            "both": "(timestep, feature) cell",
-        }
-        unit = "group of features" if self.groups is not None else unit[self.axis]
-        if self.effect == "score":
-            if self.scoring is None:
-                scoring = "estimator.score"
-            elif isinstance(self.scoring, str):
-                scoring = self.scoring
-            else:
-                scoring = getattr(self.scoring, "__name__", "a callable scorer")
-            what = f"the importance is the drop of the score ({scoring})"
-        else:
-            change = "root mean square" if self.effect == "rms" else "mean absolute"
-            what = (
-                f"the importance is the {change} change of the predictions, which "
-                "says how much the model reacts, not whether it gets better or worse"
-            )
-        if self.cv == "prefit":
-            data = (
-                "They are computed on the data passed to fit: if that is the "
-                "training data, they do not reflect importance for generalisation; "
-                "use held-out data for that."
-            )
-        elif self.cv is None:
-            data = (
-                "They are computed on the data the estimator was trained on, so "
-                "they do not reflect importance for generalisation."
-            )
-        else:
-            data = (
-                "They are computed for estimators trained and evaluated on "
-                "train/test splits, not for the final estimator: they tell about "
-                "importance for generalisation, not about one particular trained "
-                "model."
-            )
-        if self.window > 1:
-            unit = unit.replace("timestep", f"window of {self.window} timesteps")
-        padding = ""
-        if self.mask_value is not None:
-            padding = (
-                f" Timesteps whose features all equal mask_value={self.mask_value} "
-                "are padding: they were never perturbed, and each unit's effect "
-                "was measured on the samples real at its timesteps (unit_support_)."
-            )
-        return (
-            f"Each {unit} was {how}, {self.n_iter} times; {what}. {data} Correlated "
-            "inputs share importance: perturbing one of them leaves its information "
-            f"in the others.{padding}"
-        )
+        return describe_importances(self.get_params())
 
     # ------------------------------------------------------- statistics
     def confidence_intervals(self, level=0.95):
@@ -782,29 +716,3 @@ def _check_fitted_shape(estimator, X3d, input_ndim):
             f"X has {X3d.shape[2]} features, but {name} is expecting {n_features} "
             f"features as input (got shape {X3d.shape[::2]})."
         )
-
-
-class _Progress:
-    """tqdm bar over chunks, shown when verbose > 0; total grows fold by fold."""
-
-    def __init__(self, verbose):
-        self._bar = None
-        if verbose and verbose > 0:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(
-                total=0, desc="SequencePermutationImportance", unit="chunk"
-            )
-
-    def add(self, n_chunks):
-        if self._bar is not None:
-            self._bar.total += n_chunks
-            self._bar.refresh()
-
-    def update(self):
-        if self._bar is not None:
-            self._bar.update(1)
-
-    def close(self):
-        if self._bar is not None:
-            self._bar.close()
