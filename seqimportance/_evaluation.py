@@ -262,6 +262,10 @@ class FoldEvaluator:
         Real timesteps of ``X`` when it has padding: units are perturbed at
         real positions only and effects computed on real samples and steps
         (:mod:`seqimportance._masked_effects`).
+    seed_keys : list of int or None
+        What seeds each unit's generators in place of its position (see
+        :func:`~seqimportance._perturbation.group_seed_keys`); None uses the
+        positions.
     """
 
     def __init__(
@@ -281,6 +285,7 @@ class FoldEvaluator:
         input_ndim=3,
         feature_names=None,
         padding=None,
+        seed_keys=None,
     ):
         self.predictor = predictor
         self.estimator = estimator
@@ -297,6 +302,7 @@ class FoldEvaluator:
         self.feature_names = feature_names
         _, n_timesteps, n_features = X.shape
         self._indices = [unit_index(unit, n_timesteps, n_features) for unit in units]
+        self._seed_keys = list(range(len(units))) if seed_keys is None else seed_keys
         self.padding = padding
         self._unit_padding = [
             None if padding is None else padding.unit(timesteps)
@@ -357,7 +363,7 @@ class FoldEvaluator:
         batch = np.empty((len(jobs) * n_samples,) + X.shape[1:], dtype=X.dtype)
         batch.reshape((len(jobs),) + X.shape)[...] = X  # one vectorised copy
         for i, (unit, repeat) in enumerate(jobs.tolist()):
-            rng = job_rng(self.base_seed, self.fold, unit, repeat)
+            rng = job_rng(self.base_seed, self.fold, self._seed_keys[unit], repeat)
             dst = batch[i * n_samples : (i + 1) * n_samples]
             perturb_unit(
                 dst,

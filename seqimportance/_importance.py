@@ -34,6 +34,7 @@ from ._perturbation import (
     PERTURBATIONS,
     Perturbation,
     check_perturbation_units,
+    group_seed_keys,
     make_units,
 )
 from ._caveats import describe_importances
@@ -536,6 +537,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
                 input_ndim=input_ndim,
                 feature_names=feature_names,
                 padding=PaddingMask.from_data(X_part, self.mask_value),
+                seed_keys=None if self.groups is None else group_seed_keys(units),
             ).compute_baseline()
 
         evaluator = evaluator_for(X_eval, y_eval)

@@ -16,6 +16,7 @@ Nothing here knows about estimators, scorers or Keras. Padding
 """
 
 import numbers
+import zlib
 
 import numpy as np
 
@@ -27,6 +28,7 @@ __all__ = [
     "PERTURBATIONS",
     "Perturbation",
     "check_perturbation_units",
+    "group_seed_keys",
     "make_units",
     "perturb_unit",
     "timestep_label",
@@ -160,6 +162,18 @@ def check_perturbation_units(kind, units):
             "nothing. Use axis='feature' or groups (the order of a variable), or "
             "window > 1 (the order within a period)."
         )
+
+
+def group_seed_keys(units):
+    """Seed keys of group units from their features, not their position.
+
+    A group is then perturbed with the same random numbers whatever the order
+    of the ``groups`` dict. Keys start at ``2**32``, above any unit position.
+    """
+    return [
+        (1 << 32) + zlib.crc32(np.asarray(features, dtype=np.int64).tobytes())
+        for _, features in units
+    ]
 
 
 def check_groups(groups, n_features):
