@@ -58,6 +58,7 @@ WORKLOADS = {
 }
 QUICK_SAMPLES = {"W1": 250, "W2": 400}
 METHODS = ("limit", "seqimportance", "loop", "eli5")
+N_MODELS = 5  # models of one architecture in the same-architecture case
 N_ITER = 5
 SCALE = 0.2
 MARKER = "BENCH-RESULT "
@@ -75,7 +76,7 @@ def _peak_rss_mb():
     return peak / (2**20 if sys.platform == "darwin" else 1024)
 
 
-def _setup(workload, n_samples):
+def _setup(workload, n_samples, seed=0):
     import numpy as np
 
     from seqimportance import SequenceModelClassifier, SequenceModelRegressor
@@ -85,12 +86,14 @@ def _setup(workload, n_samples):
     T, F = spec["n_timesteps"], spec["n_features"]
     if spec["kind"] == "classifier":
         X, y = make_seed_sequences(n_samples, n_timesteps=T, random_state=0)
-        est = SequenceModelClassifier(model__units=list(spec["units"]), random_state=0)
+        est = SequenceModelClassifier(model__units=list(spec["units"]),
+                                      random_state=seed)
     else:
         rng = np.random.default_rng(0)
         X = rng.standard_normal((n_samples, T, F))
         y = X[:, -1, 0] - X[:, -5, 1] + 0.1 * rng.standard_normal(n_samples)
-        est = SequenceModelRegressor(model__units=list(spec["units"]), random_state=0)
+        est = SequenceModelRegressor(model__units=list(spec["units"]),
+                                     random_state=seed)
     X = X.astype(np.float32)  # what Keras computes in; halves every copy
     est.initialize(X, y)
     return X, y, est
@@ -214,6 +217,32 @@ def _wait_for_background_compiles():
     except ImportError:  # a version without background compiles
         return
     wait_for_background()
+
+
+def same_architecture_worker(args):
+    """Importances of ``N_MODELS`` models of one architecture in one process.
+
+    The models differ in their weights only, as the folds of ``cv=5`` or the
+    candidates of a search with fixed hyperparameters. Each model's first
+    ``fit`` is timed in turn; then, after the background compiles, the warm
+    time of one model (median of ``args.runs``).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    models = [_setup(args.workload, args.samples, seed=i) for i in range(N_MODELS)]
+    firsts = []
+    for X, y, est in models:
+        run = _seqimportance(X, y, est, args.max_batch_bytes)[""]
+        t0 = time.perf_counter()
+        run()
+        firsts.append(time.perf_counter() - t0)
+    _wait_for_background_compiles()
+    warm = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        run()
+        warm.append(time.perf_counter() - t0)
+    print(MARKER + json.dumps({"firsts": firsts, "warm": warm}), flush=True)
 
 
 def worker(args):
@@ -428,6 +457,22 @@ def _report_first(workload, times, target=1.5):
     return ratio
 
 
+def _report_same_architecture(workload, res):
+    """Print the first fits of N_MODELS models of one architecture."""
+    if "error" in res:
+        print(f"{workload}, {N_MODELS} models of one architecture: FAILED "
+              f"({res['error']})")
+        return
+    firsts, warm = res["firsts"], statistics.median(res["warm"])
+    total, bound = sum(firsts), firsts[0] + (N_MODELS - 1) * 2 * warm
+    print(f"\n{workload}, {N_MODELS} models of one architecture (different "
+          "weights) in one fresh process, first fit of each in turn:")
+    print("  " + ", ".join(f"{t:.3f}" for t in firsts)
+          + f" s; total {total:.3f} s; warm fit {warm:.4f} s")
+    print(f"target: total within first + {N_MODELS - 1} x 2 x warm = {bound:.3f} s: "
+          f"{total:.3f} s -> {'met' if total <= bound else 'MISSED'}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Benchmark seqimportance against the per-feature model.predict "
@@ -451,6 +496,9 @@ def main(argv=None):
                         help="first calls in a fresh process, K rounds of "
                         "limit (no XLA, XLA) and seqimportance in turn; 0 skips "
                         "them (default: 3 for W1, 1 for W2)")
+    parser.add_argument("--same-architecture", type=int, default=1, metavar="0|1",
+                        help=f"time {N_MODELS} W1 models of one architecture in "
+                        "one process (default: 1, yes)")
     parser.add_argument("--save", metavar="FILE.json", default=None,
                         help="also write the raw timings and memory to this file")
     parser.add_argument("--quick", action="store_true",
@@ -461,6 +509,8 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--only", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker == "same-architecture":
+        return same_architecture_worker(args)
     if args.worker:
         return worker(args)
 
@@ -515,6 +565,14 @@ def main(argv=None):
             all_results[workload]["first_calls"] = first
             save()
             _report_first(workload, first)
+        if args.same_architecture and workload == "W1" and "seqimportance" in pair:
+            print(f"  running {workload} / {N_MODELS} models of one architecture ...",
+                  file=sys.stderr, flush=True)
+            res = _run_worker(workload, ["same-architecture"], samples, runs, 0,
+                              args.max_batch_bytes)
+            all_results[workload]["same_architecture"] = res
+            save()
+            _report_same_architecture(workload, res)
         if workload == "W2" and "seqimportance" in results and "loop" in results:
             mem = results["seqimportance"]["peak_mb"] / results["loop"]["peak_mb"]
             print(f"target: peak memory within 1.2x of the loop: {mem:.3f}x -> "

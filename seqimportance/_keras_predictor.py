@@ -25,9 +25,11 @@ compiled function of the fitted model:
   The first XLA outputs of a model are checked against an eager call of the
   model on a few rows; if XLA cannot compile the model or the outputs
   disagree, the plain graph keeps serving;
-- cached per fitted model (keyed weakly on ``model_``, so that refitting the
-  importance meta-estimator on the same fitted wrapper does not trace again,
-  and a discarded model is freed);
+- shared by the models of one architecture (the weights are arguments; see
+  :mod:`seqimportance._shared_compiled`), so that the folds of
+  cross-validation and the candidates of a search trace and compile once,
+  and found through a cache per fitted model (keyed weakly on ``model_``,
+  so that a discarded model is freed);
 - ``B`` bounds the memory of one forward pass: the activations of a row are
   estimated from the model's layer outputs (``4 * T * (F + sum of the layers'
   widths)`` bytes) and ``B`` is the largest power of two of rows within
@@ -51,6 +53,7 @@ import weakref
 import numpy as np
 
 from ._compile_policy import start_background, worth_xla
+from ._shared_compiled import function_set
 
 __all__ = ["KerasPredictor", "make_keras_predictor"]
 
@@ -157,35 +160,49 @@ def _sub_batch_rows(n_rows, batch_size):
 
 
 class _CompiledModel:
-    """The compiled inference functions of one Keras model.
+    """The compiled inference functions serving one Keras model.
 
     One plain-graph function serves any number of rows; XLA functions have
     one fixed batch shape each (see :mod:`seqimportance._compile_policy`).
+    Models of one architecture share their functions, which take the weights
+    as arguments (see :mod:`seqimportance._shared_compiled`).
     """
 
     def __init__(self, model):
         self._model_ref = weakref.ref(model)
-        self._functions = {}
-        self._lock = threading.Lock()
-        self._pending = set()  # XLA shapes compiling in the background
+        self._set = function_set(model)
+        self._used = {}  # the functions this model called, for tracing_count
         self.row_work = _row_work(model)
-        self.xla_ok = None  # None until XLA was tried on this model
-        self.xla_error = None
+
+    @property
+    def _functions(self):
+        return self._set.functions
+
+    @property
+    def _lock(self):
+        return self._set.lock
+
+    @property
+    def xla_ok(self):
+        """Whether XLA runs this architecture (None until tried)."""
+        return self._set.xla_ok
+
+    @property
+    def xla_error(self):
+        """Why XLA does not run this architecture, or None."""
+        return self._set.xla_error
+
+    @property
+    def shared(self):
+        """Whether the functions are shared with models of the same architecture."""
+        return self._set.stateless
 
     def _new_function(self, x, jit):
-        import tensorflow as tf
+        return self._set.new_function(self._model_ref(), x, jit)
 
-        model_ref = self._model_ref  # no strong reference to the model
-
-        def infer(x):
-            return model_ref()(x, training=False)
-
-        shape = x.shape if jit else (None,) + tuple(x.shape[1:])
-        return tf.function(
-            infer,
-            input_signature=[tf.TensorSpec(shape, tf.as_dtype(x.dtype))],
-            jit_compile=jit,
-        )
+    def _run(self, key, function, x):
+        self._used[key] = function
+        return self._set.run(function, self._model_ref(), x)
 
     @property
     def alive(self):
@@ -194,8 +211,8 @@ class _CompiledModel:
 
     @property
     def tracing_count(self):
-        """Traces of all functions of this model (one per shape)."""
-        functions = list(self._functions.values())  # other threads may add some
+        """Traces of the functions this model called (one per shape)."""
+        functions = list(self._used.values())  # other threads may add some
         return sum(f.experimental_get_tracing_count() for f in functions)
 
     def __call__(self, x, jit_compile):
@@ -206,7 +223,7 @@ class _CompiledModel:
         if jit_compile == "auto":
             function = self._functions.get(xla_key)
             if function is not None:
-                return function(x).numpy()
+                return self._run(xla_key, function, x)
         out = self._call((None, x.dtype.str, False), x, jit_compile)
         if jit_compile == "auto":
             self._maybe_compile_xla(x)
@@ -219,14 +236,14 @@ class _CompiledModel:
                 function, out = self._first_call(key, x, jit_compile)
             if out is not None:
                 return out
-        return function(x).numpy()
+        return self._run(key, function, x)
 
     def _first_call(self, key, x, jit_compile):
         function = self._functions.get(key)
         if function is not None:  # compiled by another thread meanwhile
             return function, None
         if key[2]:  # XLA on request: compile now, fail loudly
-            function, out, ok = self._try_xla(x)
+            function, out, ok = self._try_xla(key, x)
             if not ok:
                 if self.xla_error is not None:
                     raise self.xla_error
@@ -237,44 +254,45 @@ class _CompiledModel:
             self._functions[key] = function
             return function, out
         function = self._new_function(x, False)
-        out = function(x).numpy()
+        out = self._run(key, function, x)
         self._functions[key] = function
         return function, out
 
-    def _try_xla(self, x):
+    def _try_xla(self, key, x):
         """``(function, outputs, ok)`` of a new XLA function on ``x``."""
         function = self._new_function(x, True)
         try:
-            out = function(x).numpy()
+            out = self._run(key, function, x)
         except Exception as exc:  # XLA cannot compile this model
-            self.xla_ok, self.xla_error = False, exc
+            self._set.xla_ok, self._set.xla_error = False, exc
             return function, None, False
-        if self.xla_ok is None:
-            self.xla_ok = self._agrees(x, out)
-        return function, out, self.xla_ok
+        if self._set.xla_ok is None:
+            self._set.xla_ok = self._agrees(x, out)
+        return function, out, self._set.xla_ok
 
     def _maybe_compile_xla(self, x):
         """Compile XLA for ``x``'s shape in the background, if worth it."""
         key = (x.shape, x.dtype.str, True)
         if self.xla_ok is False or not worth_xla(x.shape[0], self.row_work):
             return
+        pending = self._set.pending
         with self._lock:
-            if key in self._pending or key in self._functions:
+            if key in pending or key in self._functions:
                 return
-            self._pending.add(key)
+            pending.add(key)
         sample = np.array(x)  # the caller may reuse its buffer
 
         def compile_xla():
             try:
                 if self.alive:
-                    function, _, ok = self._try_xla(sample)
+                    function, _, ok = self._try_xla(key, sample)
                     if ok:
                         self._functions[key] = function
             except Exception as exc:  # the plain graph keeps serving
-                self.xla_ok, self.xla_error = False, exc
+                self._set.xla_ok, self._set.xla_error = False, exc
             finally:
                 with self._lock:
-                    self._pending.discard(key)
+                    pending.discard(key)
 
         start_background(compile_xla)
 

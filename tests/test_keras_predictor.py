@@ -1,5 +1,6 @@
 """The compiled Keras predictor returns what the wrappers' public methods return."""
 
+import collections
 import copy
 import gc
 import pickle
@@ -22,6 +23,7 @@ from seqimportance import (  # noqa: E402
 )
 from seqimportance import _compile_policy as compile_policy  # noqa: E402
 from seqimportance import _keras_predictor as kp  # noqa: E402
+from seqimportance import _shared_compiled  # noqa: E402
 from seqimportance._keras_predictor import (  # noqa: E402
     KerasPredictor,
     make_keras_predictor,
@@ -35,6 +37,13 @@ from seqimportance.datasets import (  # noqa: E402
 # float32 forward passes: the compiled and the eager/``model.predict`` paths
 # may differ in the last bits.
 F32 = dict(rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture(autouse=True)
+def no_shared_functions(monkeypatch):
+    """Each test starts with no architecture compiled (models of one
+    architecture share their functions; see test_shared_compiled.py)."""
+    monkeypatch.setattr(_shared_compiled, "_SHARED", collections.OrderedDict())
 
 
 def assert_labels_agree(labels, expected, proba):
@@ -321,7 +330,7 @@ def test_falls_back_when_xla_fails(
         if not jit:
             return function
 
-        def broken(x):
+        def broken(*args):  # (x), or (weights, x) for a shared function
             raise RuntimeError("XLA compilation failed")
 
         broken.experimental_get_tracing_count = lambda: 0
