@@ -133,20 +133,25 @@ def test_pipeline_gets_the_compiled_path(pipeline, data, monkeypatch):
     predictor = make_predictor(pipeline, 3)
     assert isinstance(predictor, KerasPredictor)
     assert_allclose(predictor(X, "predict"), pipeline.predict(X), **F32)
-    calls = []
-    original = KerasPredictor.__call__
-
-    def counting(self, X_batch, method):
-        calls.append(len(X_batch))
-        return original(self, X_batch, method)
-
-    monkeypatch.setattr(KerasPredictor, "__call__", counting)
     params = dict(perturbation="uniform", effect="mae", n_iter=2, random_state=1)
     fast = SequencePermutationImportance(pipeline, **params).fit(X, y)
-    assert sum(calls) == len(X) * (1 + F * 2)  # every row through the compiled path
-    monkeypatch.undo()
     slow = _generic_importances(pipeline, X, y, monkeypatch, **params)
     assert_allclose(fast.importances_, slow.importances_, rtol=1e-4, atol=1e-6)
+
+
+def test_pipeline_importance_runs_every_row_through_the_compiled_path(
+    pipeline, data, compiled_calls
+):
+    X, y = data
+    SequencePermutationImportance(
+        pipeline, perturbation="uniform", effect="mae", n_iter=2, random_state=1
+    ).fit(3 * X + 1, y)
+    assert sum(compiled_calls) == len(X) * (1 + F * 2)
+
+
+def test_pipeline_score_through_the_compiled_path(pipeline, data, monkeypatch):
+    X, y = data
+    X = 3 * X + 1
     scored = SequencePermutationImportance(pipeline, n_iter=2, random_state=1).fit(
         X, y
     )

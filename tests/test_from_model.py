@@ -259,23 +259,15 @@ def test_importance_of_a_bare_trained_model_in_one_line(planted):
     assert scored.feature_importances_[0] > 5 * abs(scored.feature_importances_[2])
 
 
-def test_bare_model_uses_the_compiled_path(planted, monkeypatch):
+def test_bare_model_uses_the_compiled_path(planted, monkeypatch, compiled_calls):
     model, X, y = planted
-    calls = []
-    original = KerasPredictor.__call__
-
-    def counting(self, X_batch, method):
-        calls.append(len(X_batch))
-        return original(self, X_batch, method)
-
-    monkeypatch.setattr(KerasPredictor, "__call__", counting)
     monkeypatch.setattr(
         keras.Model, "predict", lambda *a, **k: pytest.fail("model.predict called")
     )
     SequencePermutationImportance(
         model, perturbation="gaussian", effect="rms", n_iter=2, random_state=0
     ).fit(X)
-    assert sum(calls) == len(X) * (1 + 3 * 2)  # baseline + 3 features x 2
+    assert sum(compiled_calls) == len(X) * (1 + 3 * 2)  # baseline + 3 features x 2
 
 
 def test_bare_model_from_a_path(planted, tmp_path):
