@@ -26,6 +26,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ._masked_effects import MaskedEffects
 from ._perturbation import perturb_unit, unit_index
+from ._prefix import first_perturbed_steps
 from ._predictors import PREDICTION_METHODS, flat_predictions, to_estimator_input
 
 __all__ = [
@@ -76,10 +77,23 @@ def chunk_bounds(n_jobs_total, max_jobs_per_chunk, min_chunks=1):
 
 # ----------------------------------------------------- cached-prediction proxy
 class ChunkPredictions:
-    """Predictions of a chunk, computed once per method on first use."""
+    """Predictions of a chunk, computed once per method on first use.
+
+    ``reference`` and ``first_steps`` (the unperturbed data, and the first
+    perturbed timestep of each copy) are handed to a predictor whose
+    ``uses_first_steps`` is true (see :mod:`seqimportance._prefix`).
+    """
 
     def __init__(
-        self, predictor, estimator, batch, n_samples, input_ndim, feature_names
+        self,
+        predictor,
+        estimator,
+        batch,
+        n_samples,
+        input_ndim,
+        feature_names,
+        reference=None,
+        first_steps=None,
     ):
         self.predictor = predictor
         self.estimator = estimator
@@ -87,13 +101,16 @@ class ChunkPredictions:
         self.n_samples = n_samples
         self.input_ndim = input_ndim
         self.feature_names = feature_names
+        self.hint = {}
+        if first_steps is not None and getattr(predictor, "uses_first_steps", False):
+            self.hint = dict(reference=reference, first_steps=first_steps)
         self._cache = {}
 
     def get(self, method):
         predictions = self._cache.get(method)
         if predictions is None:
             if method in self.predictor.methods:
-                predictions = self.predictor(self.batch, method)
+                predictions = self.predictor(self.batch, method, **self.hint)
             else:  # a method the fast predictor lacks: one public call per chunk
                 X = to_estimator_input(self.batch, self.input_ndim, self.feature_names)
                 predictions = getattr(self.estimator, method)(X)
@@ -302,6 +319,7 @@ class FoldEvaluator:
         self.feature_names = feature_names
         _, n_timesteps, n_features = X.shape
         self._indices = [unit_index(unit, n_timesteps, n_features) for unit in units]
+        self._first_steps = first_perturbed_steps(units, n_timesteps)
         self._seed_keys = list(range(len(units))) if seed_keys is None else seed_keys
         self.padding = padding
         self._unit_padding = [
@@ -335,7 +353,10 @@ class FoldEvaluator:
     def _proxy_methods(self):
         return frozenset(m for m in PREDICTION_METHODS if hasattr(self.estimator, m))
 
-    def _chunk_predictions(self, batch):
+    def _chunk_predictions(self, batch, jobs=None):
+        first_steps = None
+        if jobs is not None:
+            first_steps = self._first_steps[np.asarray(jobs)[:, 0]]
         return ChunkPredictions(
             self.predictor,
             self.estimator,
@@ -343,6 +364,8 @@ class FoldEvaluator:
             self.X.shape[0],
             self.input_ndim,
             self.feature_names,
+            reference=self.X,
+            first_steps=first_steps,
         )
 
     def build_batch(self, jobs):
@@ -382,7 +405,7 @@ class FoldEvaluator:
         if self._masked is not None:
             return self._masked.evaluate(jobs, batch)
         if self.effect != "score":
-            raw = self._chunk_predictions(batch).get(self.method)
+            raw = self._chunk_predictions(batch, jobs).get(self.method)
             predictions = flat_predictions(raw, n_jobs * n_samples)
             diff = (
                 predictions.reshape(n_jobs, n_samples, -1) - self.baseline_predictions
@@ -390,7 +413,7 @@ class FoldEvaluator:
             if self.effect == "rms":
                 return np.sqrt(np.mean(np.square(diff), axis=(1, 2)))
             return np.mean(np.abs(diff), axis=(1, 2))
-        predictions = self._chunk_predictions(batch)
+        predictions = self._chunk_predictions(batch, jobs)
         proxy_cls = proxy_class(self._proxy_methods())
         scores = np.empty(n_jobs)
         for i in range(n_jobs):

@@ -53,6 +53,7 @@ import weakref
 import numpy as np
 
 from ._compile_policy import start_background, worth_xla
+from ._prefix import PrefixRunner, recurrent_stack
 from ._shared_compiled import function_set
 
 __all__ = ["KerasPredictor", "make_keras_predictor"]
@@ -173,6 +174,20 @@ class _CompiledModel:
         self._set = function_set(model)
         self._used = {}  # the functions this model called, for tracing_count
         self.row_work = _row_work(model)
+        self._prefix = {}  # (batch_size, jit_compile) -> PrefixRunner or None
+
+    def prefix_runner(self, batch_size, jit_compile):
+        """The model's :class:`~seqimportance._prefix.PrefixRunner`, or None."""
+        key = (batch_size, jit_compile)
+        with self._lock:
+            if key not in self._prefix:
+                model = self._model_ref()
+                runner = None
+                if model is not None and recurrent_stack(model) is not None:
+                    runner = PrefixRunner(model, batch_size, jit_compile)
+                    runner.row_work = self.row_work
+                self._prefix[key] = runner
+            return self._prefix[key]
 
     @property
     def _functions(self):
@@ -341,6 +356,15 @@ def _compiled_for_token(token, model, received):
     return compiled
 
 
+def _identity_encoder(estimator):
+    """Whether the estimator's feature encoder leaves the input as it is."""
+    encoder = getattr(estimator, "feature_encoder_", None)
+    return (
+        type(encoder).__name__ == "FunctionTransformer"
+        and getattr(encoder, "func", None) is None
+    )
+
+
 class KerasPredictor:
     """Predictions of a Keras-backed estimator for a batch, by compiled inference.
 
@@ -388,6 +412,7 @@ class KerasPredictor:
         self._token = uuid.uuid4().hex
         self._received = False
         self._compiled = None
+        self._prefix_ok = None
 
     # Compiled functions cannot be pickled: a copy finds them by token (see
     # _compiled_for_token), so a worker compiles at most once per model.
@@ -446,13 +471,60 @@ class KerasPredictor:
             out[start : start + n] = y[:n]
         return out
 
-    def __call__(self, X_batch_3d, method):
+    @property
+    def uses_first_steps(self):
+        """Whether calls can use the first perturbed step of each copy.
+
+        True for models whose recurrent part is causal (see
+        :mod:`seqimportance._prefix`) behind the package's wrappers with their
+        default pre-processing, which keeps each timestep to itself.
+        """
+        if self._prefix_ok is None:
+            self._prefix_ok = bool(
+                type(self.inference).__name__ == "Inference"
+                and self.inference.input_ndim == 3
+                and _identity_encoder(self.estimator)
+                and self.compiled.prefix_runner(self.batch_size, self.jit_compile)
+                is not None
+            )
+        return self._prefix_ok
+
+    def __call__(self, X_batch_3d, method, *, reference=None, first_steps=None):
+        """Predictions of ``method`` for every row of ``X_batch_3d``.
+
+        Parameters
+        ----------
+        X_batch_3d : ndarray of shape (n_rows, n_timesteps, n_features)
+        method : str
+        reference : ndarray of shape (n, n_timesteps, n_features) or None
+            With ``first_steps``: ``X_batch_3d`` stacks copies of
+            ``reference``, copy ``j`` equal to it before timestep
+            ``first_steps[j]``. A model that can (see
+            :attr:`uses_first_steps`) then runs each copy from that step on;
+            the hint is ignored otherwise.
+        first_steps : array-like of int or None
+        """
         if method not in self.methods:
             raise AttributeError(
                 f"{type(self.estimator).__name__} has no method {method!r}; it has "
                 f"{sorted(self.methods)}."
             )
-        raw = self.raw_outputs(X_batch_3d)
+        if (
+            reference is not None
+            and first_steps is not None
+            and np.any(np.asarray(first_steps) > 0)
+            and self.uses_first_steps
+        ):
+            runner = self.compiled.prefix_runner(self.batch_size, self.jit_compile)
+            raw = runner.raw_outputs(
+                X_batch_3d,
+                reference,
+                first_steps,
+                self.inference.preprocess,
+                lambda n_rows: _sub_batch_rows(n_rows, self.batch_size),
+            )
+        else:
+            raw = self.raw_outputs(X_batch_3d)
         return self.inference.postprocess(raw, method)
 
     def __repr__(self):
