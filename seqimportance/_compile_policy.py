@@ -12,8 +12,11 @@ model. The compiled predictor therefore (with ``jit_compile="auto"``):
 - compiles XLA only for a batch shape whose work is large enough
   (:func:`worth_xla`: rows x timesteps x activations per timestep of at
   least :data:`XLA_MIN_WORK`), where the call overhead no longer hides the
-  faster kernels; the evaluation set of a small model stays on the plain
-  graph;
+  faster kernels, and only once the shape is called again
+  (:data:`XLA_AFTER_CALLS`): the work repeats (more chunks, another fit,
+  another model of the architecture). The evaluation set of a small model
+  stays on the plain graph, and a one-shot explanation of a small model
+  compiles nothing;
 - compiles in a background thread of the lowest scheduling priority
   (:func:`start_background`), so that the compile runs on otherwise idle CPU
   time and the plain graph keeps serving meanwhile; calls switch to XLA once
@@ -29,6 +32,7 @@ import sys
 import threading
 
 __all__ = [
+    "XLA_AFTER_CALLS",
     "XLA_MIN_WORK",
     "start_background",
     "wait_for_background",
@@ -39,6 +43,11 @@ __all__ = [
 # shape is worth an XLA compile: W1 (3-layer LSTM(32), 10 steps) chunks of
 # 3,752 rows are 3.8 million; its evaluation set of 256 rows, 0.26 million.
 XLA_MIN_WORK = 2**20
+
+# Calls of a batch shape after which it is compiled (the first is served by
+# the plain graph alone: a process that ends after it leaves no compile to
+# wait for).
+XLA_AFTER_CALLS = 2
 
 # Seconds that the interpreter waits at exit for a compile under way (a
 # thread cannot be stopped inside XLA, and leaving it running while the

@@ -52,6 +52,7 @@ import weakref
 
 import numpy as np
 
+from . import _compile_policy as compile_policy
 from ._compile_policy import start_background, worth_xla
 from ._prefix import PrefixRunner, recurrent_stack
 from ._shared_compiled import function_set
@@ -292,6 +293,9 @@ class _CompiledModel:
             return
         pending = self._set.pending
         with self._lock:
+            self._set.calls[key] += 1
+            if self._set.calls[key] < compile_policy.XLA_AFTER_CALLS:
+                return
             if key in pending or key in self._functions:
                 return
             pending.add(key)

@@ -27,11 +27,13 @@ dynamic start, so one function per sub-batch shape serves every start: with
 XLA, one compile per shape, as for full passes.
 """
 
+import collections
 import threading
 import weakref
 
 import numpy as np
 
+from . import _compile_policy as compile_policy
 from ._compile_policy import start_background, worth_xla
 
 __all__ = ["PrefixRunner", "first_perturbed_steps", "recurrent_stack"]
@@ -133,6 +135,7 @@ class PrefixRunner:
         self.n_timesteps = int(model.inputs[0].shape[1])
         self._functions = {}
         self._pending = set()
+        self._calls = collections.Counter()  # plain-graph calls per XLA key
         self._lock = threading.Lock()
         self._baseline = None  # (reference, states, last-layer sequence)
         self.xla_ok = None
@@ -293,6 +296,9 @@ class PrefixRunner:
         if self.xla_ok is False or not worth_xla(x.shape[0], self.row_work or 0):
             return
         with self._lock:
+            self._calls[key] += 1
+            if self._calls[key] < compile_policy.XLA_AFTER_CALLS:
+                return
             if key in self._pending or key in self._functions:
                 return
             self._pending.add(key)

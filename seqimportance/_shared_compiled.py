@@ -144,6 +144,7 @@ class FunctionSet:
         self.functions = {}
         self.lock = threading.Lock()
         self.pending = set()  # XLA keys compiling in the background
+        self.calls = collections.Counter()  # plain-graph calls per XLA key
         self.xla_ok = None
         self.xla_error = None
         self._local = threading.local()  # the model being served, for tracing

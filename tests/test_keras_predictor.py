@@ -283,8 +283,9 @@ def xla_for_any_size(monkeypatch):
 
 
 def _xla_ready(predictor, X):
-    """Call once (plain graph, starts the compile), then wait for the compile."""
+    """Call twice (plain graph; the second starts the compile), then wait."""
     out = predictor(X, "predict")
+    predictor(X, "predict")
     assert compile_policy.wait_for_background(timeout=120)
     return out
 
@@ -300,6 +301,20 @@ def test_auto_serves_plain_graph_then_xla(regressor, lagged_data, xla_for_any_si
     assert_allclose(first, plain(X, "predict"), **F32)
     assert_allclose(xla(X, "predict"), first, **F32)  # now through XLA
     assert set(k[2] for k in xla.compiled._functions) == {False, True}
+
+
+def test_xla_only_once_a_shape_is_called_again(
+    regressor, lagged_data, xla_for_any_size
+):
+    X = lagged_data[0]  # 100 rows: one sub-batch of 104
+    predictor = make_keras_predictor(copy.deepcopy(regressor), batch_size=128)
+    predictor(X, "predict")
+    assert compile_policy.wait_for_background(timeout=120)
+    assert predictor.uses_xla is None  # a one-shot call compiles nothing
+    predictor(X, "predict")
+    assert compile_policy.wait_for_background(timeout=120)
+    assert predictor.uses_xla is True
+    assert ((104, 5, 3), "<f4", True) in predictor.compiled._functions
 
 
 def test_auto_compiles_no_xla_for_small_work(regressor, lagged_data):

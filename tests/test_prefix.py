@@ -207,7 +207,8 @@ def test_prefix_with_xla(data, monkeypatch):
     for j, t in enumerate(steps):
         batch[j * len(X) : (j + 1) * len(X), t:] *= -1.0
     full = predictor(batch, "predict")
-    predictor(batch, "predict", reference=X, first_steps=steps)
+    for _ in range(compile_policy.XLA_AFTER_CALLS):  # then compiled
+        predictor(batch, "predict", reference=X, first_steps=steps)
     assert compile_policy.wait_for_background(timeout=120)
     runner = predictor.compiled.prefix_runner(64, "auto")
     assert runner.xla_ok is True
