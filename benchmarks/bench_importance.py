@@ -7,7 +7,16 @@ and the process's peak resident memory (VmHWM). The limit and
 seqimportance, whose ratio is the point, are timed once more together in one
 process, one run of each in turn, so that a change of load on the machine
 hits both alike; their table rows show these timings, and the target line
-also the median of the run-by-run ratios.
+also the median of the run-by-run ratios. Warm runs follow a warm-up: a
+second run of each variant, and the XLA compiles that seqimportance then
+runs in the background (the table says how long the warm-up took).
+
+Also timed, for W1 and W2: the first call in a fresh process (tracing, and
+for XLA compiling, included) of the limit without and with XLA and of
+seqimportance, each in its own process, in turn (``--first-calls K``
+rounds); and for W1, ``N_MODELS`` models of the same architecture and
+different weights explained in one process, as ``cv=5`` or a search does
+(``--same-architecture``).
 
 Workloads (``n_iter=5`` repeats, Gaussian noise of scale 0.2, effect = RMS
 change of the predictions):
@@ -16,7 +25,12 @@ change of the predictions):
   sigmoid output per timestep (``SequenceModelClassifier`` on
   ``make_seed_sequences``), 3 features x 5 repeats = 15 perturbed copies;
 - W2: 4,000 x 50 x 16, LSTM(64) -> Dense(1) (``SequenceModelRegressor``),
-  16 x 5 = 80 copies of 12.8 MB.
+  16 x 5 = 80 copies of 12.8 MB;
+- W2T: W2 with ``axis="timestep"``: 50 timesteps x 5 repeats = 250 copies
+  (prefix-state reuse, :mod:`seqimportance._prefix`); W2T3: the same with
+  LSTM(32) x 3; W2B: ``axis="both"`` on 250 of W2's sequences (800 cells x 5
+  = 4,000 copies, W2T's million rows). These three are timed in one process
+  only (limit and seqimportance in turn), the limit in batches of 2048 rows.
 
 Methods:
 
@@ -52,11 +66,23 @@ import time
 
 WORKLOADS = {
     "W1": dict(n_samples=250, n_timesteps=10, n_features=3, units=(32, 32, 32),
-               kind="classifier"),
+               kind="classifier", axis="feature"),
     "W2": dict(n_samples=4000, n_timesteps=50, n_features=16, units=(64,),
-               kind="regressor"),
+               kind="regressor", axis="feature"),
+    # Timestep units (prefix-state reuse): W2's data, 50 x 5 = 250 copies.
+    "W2T": dict(n_samples=4000, n_timesteps=50, n_features=16, units=(64,),
+                kind="regressor", axis="timestep"),
+    "W2T3": dict(n_samples=4000, n_timesteps=50, n_features=16, units=(32, 32, 32),
+                 kind="regressor", axis="timestep"),
+    # Cells: 50 x 16 x 5 = 4,000 copies, so 250 sequences for W2T's 1M rows.
+    "W2B": dict(n_samples=250, n_timesteps=50, n_features=16, units=(64,),
+                kind="regressor", axis="both"),
 }
-QUICK_SAMPLES = {"W1": 250, "W2": 400}
+QUICK_SAMPLES = {"W1": 250, "W2": 400, "W2T": 400, "W2T3": 400, "W2B": 25}
+# Workloads timed in one process only (limit and seqimportance in turn): their
+# copies take GBs, and loop and eli5 perturb features only.
+INTERLEAVED_ONLY = {"W2T", "W2T3", "W2B"}
+TARGETS = {"W1": 2.0, "W2": 1.15, "W2T": 0.6, "W2T3": 0.6, "W2B": 0.6}
 METHODS = ("limit", "seqimportance", "loop", "eli5")
 N_MODELS = 5  # models of one architecture in the same-architecture case
 N_ITER = 5
@@ -99,25 +125,39 @@ def _setup(workload, n_samples, seed=0):
     return X, y, est
 
 
-def _limit(X, est):
+def _n_units(spec):
+    T, F = spec["n_timesteps"], spec["n_features"]
+    return {"feature": F, "timestep": T, "both": T * F}[spec["axis"]]
+
+
+def _limit(X, est, spec):
     """Forward passes over all prebuilt copies, with and without XLA.
 
     All copies go through one compiled function in one call when they are at
     most 8192 rows; more rows would need several GB of activations at once,
-    so they are cut into batches of 2048 or 8192 rows (both timed).
+    so they are cut into batches of 2048 or 8192 rows (both timed). Copies of
+    more than 1 GB in all (W2T: 3.2 GB) are not all built: the batches cycle
+    through the first 81,920 rows (a forward pass costs the same whatever
+    the values).
     """
     import numpy as np
     import tensorflow as tf
 
     n, T, F = X.shape
+    n_copies = _n_units(spec) * N_ITER
+    n_rows = n_copies * n
+    built = n_copies if n_copies * X.nbytes <= 2**30 else -(-81920 // n)
     rng = np.random.default_rng(0)
-    copies = np.repeat(X[np.newaxis], F * N_ITER, axis=0)  # (F * n_iter, n, T, F)
-    for f in range(F):
-        block = copies[f * N_ITER : (f + 1) * N_ITER, :, :, f]
-        block += rng.normal(0.0, SCALE, size=block.shape).astype(np.float32)
+    copies = np.repeat(X[np.newaxis], built, axis=0)  # (copies, n, T, F)
+    # Noise on the first feature (the cost does not depend on the values).
+    copies[..., 0] += rng.normal(0.0, SCALE, size=copies.shape[:3]).astype(np.float32)
     copies = copies.reshape(-1, T, F)
-    n_rows = len(copies)
+    if built < n_copies:
+        copies = copies[:81920]
+    n_built = len(copies)
     batch_sizes = [n_rows] if n_rows <= 8192 else [2048, 8192]
+    if spec["axis"] != "feature":
+        batch_sizes = [2048]  # W2's best; 8192 is no faster
     model = est.model_
     runs = {}
     for jit in (True, False):
@@ -126,17 +166,22 @@ def _limit(X, est):
 
             def run(fn=fn, batch=batch):
                 # The last batch may be shorter: a second trace, in the cold run.
-                starts = range(0, n_rows, batch)
-                return [fn(copies[i : i + batch]).numpy() for i in starts]
+                out = []
+                for i in range(0, n_rows, batch):
+                    rows = min(batch, n_rows - i)
+                    start = i % n_built if n_built % batch == 0 else i
+                    out.append(fn(copies[start : start + rows]).numpy())
+                return out
 
             runs[f"{'XLA' if jit else 'no XLA'}, batch {batch}"] = run
     return runs
 
 
-def _seqimportance(X, y, est, max_batch_bytes):
+def _seqimportance(X, y, est, max_batch_bytes, axis="feature"):
     from seqimportance import SequencePermutationImportance
 
     params = {} if max_batch_bytes is None else {"max_batch_bytes": max_batch_bytes}
+    params["axis"] = axis
 
     def run():
         SequencePermutationImportance(
@@ -229,20 +274,29 @@ def same_architecture_worker(args):
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    models = [_setup(args.workload, args.samples, seed=i) for i in range(N_MODELS)]
-    firsts = []
-    for X, y, est in models:
-        run = _seqimportance(X, y, est, args.max_batch_bytes)[""]
-        t0 = time.perf_counter()
-        run()
-        firsts.append(time.perf_counter() - t0)
+    n_models = 2 * N_MODELS - 1  # N_MODELS, then N_MODELS - 1 more
+    models = [_setup(args.workload, args.samples, seed=i) for i in range(n_models)]
+    runs = [_seqimportance(X, y, est, args.max_batch_bytes)[""] for X, y, est in models]
+
+    def first_fits(runs):
+        times = []
+        for run in runs:
+            t0 = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t0)
+        return times
+
+    firsts = first_fits(runs[:N_MODELS])
+    t0 = time.perf_counter()
     _wait_for_background_compiles()
+    waited = time.perf_counter() - t0
+    # More new models of the architecture, once its background compile is done.
+    later = first_fits(runs[N_MODELS:])
     warm = []
     for _ in range(args.runs):
-        t0 = time.perf_counter()
-        run()
-        warm.append(time.perf_counter() - t0)
-    print(MARKER + json.dumps({"firsts": firsts, "warm": warm}), flush=True)
+        warm += first_fits(runs[:1])
+    print(MARKER + json.dumps({"firsts": firsts, "later": later, "warm": warm,
+                               "background_s": waited}), flush=True)
 
 
 def worker(args):
@@ -257,10 +311,11 @@ def worker(args):
     setup_mb = _peak_rss_mb()
     runs = {}
     for method in args.worker.split(","):
+        spec = WORKLOADS[args.workload]
         if method == "limit":
-            variants = _limit(X, est)
+            variants = _limit(X, est, spec)
         elif method == "seqimportance":
-            variants = _seqimportance(X, y, est, args.max_batch_bytes)
+            variants = _seqimportance(X, y, est, args.max_batch_bytes, spec["axis"])
         elif method == "loop":
             variants = _loop(X, est)
         else:
@@ -273,11 +328,16 @@ def worker(args):
         t0 = time.perf_counter()
         run()
         timings[key] = {"cold": time.perf_counter() - t0, "times": [], "cpu": []}
-    # Warm means after warm-up: XLA compiles that seqimportance runs in the
-    # background after its first call finish before the warm runs.
-    t0 = time.perf_counter()
-    _wait_for_background_compiles()
-    background_s = time.perf_counter() - t0
+    # Warm means after warm-up: seqimportance compiles XLA in the background
+    # once the work repeats (a second run), and the compile finishes before
+    # the warm runs.
+    background_s = None
+    if args.runs:
+        t0 = time.perf_counter()
+        for run in runs.values():
+            run()
+        _wait_for_background_compiles()
+        background_s = time.perf_counter() - t0
     for _ in range(args.runs):
         for key, run in runs.items():
             t0, c0 = time.perf_counter(), time.process_time()
@@ -327,11 +387,13 @@ def _report(workload, samples, results, timed, eli5_columns, runs):
     """
     spec = WORKLOADS[workload]
     T, F = spec["n_timesteps"], spec["n_features"]
-    n_copies = F * N_ITER
+    n_units = _n_units(spec)
+    n_copies = n_units * N_ITER
     layers = " -> ".join(f"LSTM({u})" for u in spec["units"])
     head = "Dense(1) per timestep" if spec["kind"] == "classifier" else "Dense(1)"
+    what = {"feature": "features", "timestep": "timesteps", "both": "cells"}
     print(f"\n{workload}: {samples} x {T} x {F}, {layers} -> {head}; "
-          f"{F} features x {N_ITER} repeats = {n_copies} copies "
+          f"{n_units} {what[spec['axis']]} x {N_ITER} repeats = {n_copies} copies "
           f"({n_copies * samples:,} rows); median of {runs} warm runs")
     for method, res in list(results.items()):
         if "error" in res:
@@ -390,8 +452,8 @@ def _report(workload, samples, results, timed, eli5_columns, runs):
               f"{results['limit']['setup_mb']:.0f} MB)")
     waited = results.get("seqimportance", {}).get("background_s")
     if waited is not None:
-        print(f"(seqimportance: the warm runs start once its background XLA compiles "
-              f"are done, {waited:.2f} s after its first call)")
+        print(f"(warm-up: a second run of each, then seqimportance's background XLA "
+              f"compiles; the warm runs started {waited:.2f} s after the first runs)")
     if timed is not None:
         print("(limit and seqimportance timed in one process, run after run in turn; "
               "first s and peak MB from a fresh process per method)")
@@ -412,7 +474,7 @@ def _first_calls(workload, samples, reps, max_batch_bytes):
     and with XLA (traced, and compiled, on that first call) and
     seqimportance's first ``fit``.
     """
-    n_rows = WORKLOADS[workload]["n_features"] * N_ITER * samples
+    n_rows = _n_units(WORKLOADS[workload]) * N_ITER * samples
     batch = n_rows if n_rows <= 8192 else 2048
     variants = [
         (f"limit, no XLA, batch {batch}", "limit", f"no XLA, batch {batch}"),
@@ -469,6 +531,10 @@ def _report_same_architecture(workload, res):
           "weights) in one fresh process, first fit of each in turn:")
     print("  " + ", ".join(f"{t:.3f}" for t in firsts)
           + f" s; total {total:.3f} s; warm fit {warm:.4f} s")
+    if res.get("later"):
+        print(f"  background XLA compile done {res['background_s']:.2f} s after "
+              f"the fifth; then {len(res['later'])} more new models: "
+              + ", ".join(f"{t:.3f}" for t in res["later"]) + " s")
     print(f"target: total within first + {N_MODELS - 1} x 2 x warm = {bound:.3f} s: "
           f"{total:.3f} s -> {'met' if total <= bound else 'MISSED'}")
 
@@ -516,7 +582,7 @@ def main(argv=None):
 
     print(f"python {platform.python_version()}, {_versions()}; "
           f"{os.cpu_count()} CPU cores, {platform.machine()}")
-    targets = {"W1": 2.0, "W2": 1.15}
+    targets = TARGETS
     all_results = {}
     pair = [m for m in ("limit", "seqimportance") if m in args.methods]
     interleave = len(pair) == 2
@@ -524,7 +590,7 @@ def main(argv=None):
         full = WORKLOADS[workload]["n_samples"]
         samples = QUICK_SAMPLES[workload] if args.quick else full
         eli5_columns = args.eli5_columns or (2 if args.quick or workload == "W2" else 6)
-        runs = args.runs or (2 if args.quick else {"W1": 5, "W2": 3}[workload])
+        runs = args.runs or (2 if args.quick else {"W1": 5, "W2": 3}.get(workload, 2))
         results, timed = {}, None
 
         def save():
@@ -534,7 +600,10 @@ def main(argv=None):
                 with open(args.save, "w") as f:
                     json.dump(all_results, f, indent=1)
 
+        only_pair = workload in INTERLEAVED_ONLY
         for method in args.methods:
+            if only_pair:
+                break
             print(f"  running {workload} / {method} ...", file=sys.stderr, flush=True)
             # Timed interleaved below: here only the first run and the memory.
             n_runs = 1 if interleave and method in pair else runs
@@ -548,6 +617,8 @@ def main(argv=None):
             timed = _run_worker(
                 workload, pair, samples, runs, eli5_columns, args.max_batch_bytes
             )
+            if only_pair:  # first run and memory from this process too
+                results.update({method: timed for method in pair})
             save()
         ratios = _report(workload, samples, results, timed, eli5_columns, runs)
         if ratios:
@@ -556,7 +627,7 @@ def main(argv=None):
             met = ratios.get("run by run", ratios["medians"]) <= target
             print(f"target: seqimportance within {target}x of the limit: {shown} -> "
                   f"{'met' if met else 'MISSED'}")
-        if args.first_calls and pair:
+        if args.first_calls and pair and not only_pair:
             print(f"  running {workload} / first calls ...", file=sys.stderr,
                   flush=True)
             reps = args.first_calls if args.first_calls > 0 else (
