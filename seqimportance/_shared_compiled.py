@@ -13,9 +13,9 @@ compiled.
 The architecture is the model's configuration (``model.to_json()`` without
 the compile configuration) with its layer names replaced by their positions
 (a build function called twice names its layers ``lstm`` and ``lstm_1``),
-plus the shapes and dtypes of its
-input and of its weights. Only models made of Keras's own layers (and the
-package's :class:`~seqimportance._keras_padding.SqueezeSteps`), in a plain
+plus the shapes and dtypes of its input and of its weights. Only models made
+of Keras's own layers (and the package's
+:class:`~seqimportance._keras_padding.SqueezeSteps`), in a plain
 ``keras.Model`` or ``keras.Sequential``, are shared: the configuration of a
 custom layer or model need not describe all it computes. Other models get
 functions of their own that call the model directly.
