@@ -355,8 +355,11 @@ class PrefixRunner:
             picked = order[a : a + size]
             start = int(start_of_row[picked[0]])
             samples = picked % n
-            x = preprocess(batch[picked])
-            m = len(picked)
+            first, m = int(picked[0]), len(picked)
+            if np.all(np.diff(picked) == 1):  # in order already: no gather
+                x = preprocess(batch[first : first + m])
+            else:
+                x = preprocess(batch[picked])
             if m < size:  # pad to the sub-batch shape, with real rows
                 fill = np.arange(size) % m
                 x, samples = x[fill], samples[fill]

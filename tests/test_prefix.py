@@ -183,7 +183,7 @@ def test_predictor_hint_equals_full_pass(data):
     est = _regressor(data, model__units=[4, 3])
     predictor = make_keras_predictor(est, batch_size=32)  # sub-batches, padded
     rng = np.random.default_rng(0)
-    steps = np.array([0, 3, 5, 1, 3])
+    steps = np.array([0, 3, 5, 1, 3, 2, 4])  # sorted, copies change places
     batch = np.concatenate([X] * len(steps))
     for j, t in enumerate(steps):
         rows = slice(j * len(X), (j + 1) * len(X))
