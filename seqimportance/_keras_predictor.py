@@ -302,8 +302,9 @@ class _CompiledModel:
         sample = np.array(x)  # the caller may reuse its buffer
 
         def compile_xla():
+            model = self._model_ref()  # alive until the compile is done
             try:
-                if self.alive:
+                if model is not None:
                     function, _, ok = self._try_xla(key, sample)
                     if ok:
                         self._functions[key] = function

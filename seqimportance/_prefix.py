@@ -254,16 +254,26 @@ class PrefixRunner:
         return [np.concatenate(p, axis=0) for p in zip(*parts)]
 
     def _baseline_for(self, reference, preprocess):
+        """States of ``reference``, computed once while it lives."""
         with self._lock:
             cached = self._baseline
-        if cached is not None and cached[0] is reference:
+        if cached is not None and cached[0]() is reference:
             return cached[1], cached[2]
         x_reference = np.ascontiguousarray(preprocess(reference))
         states = self.baseline_states(x_reference)
         last = states[len(states) - _RECURRENT[type(self.recurrent[-1]).__name__]]
+        try:  # the states go with the data (they take T times its memory)
+            ref = weakref.ref(reference, self._forget)
+        except TypeError:  # not weakly referenceable: kept until the next data
+            ref = lambda reference=reference: reference  # noqa: E731
         with self._lock:
-            self._baseline = (reference, states, last)
+            self._baseline = (ref, states, last)
         return states, last
+
+    def _forget(self, ref):
+        with self._lock:
+            if self._baseline is not None and self._baseline[0] is ref:
+                self._baseline = None
 
     # ------------------------------------------------------------------ calls
     def _suffix(self, x, start, states, base_seq):

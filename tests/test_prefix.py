@@ -215,3 +215,19 @@ def test_prefix_with_xla(data, monkeypatch):
     assert any(len(key) == 3 and key[2] is True for key in runner._functions)
     hinted = predictor(batch, "predict", reference=X, first_steps=steps)
     assert_allclose(hinted, full, **F32)
+
+
+def test_baseline_states_go_with_the_data(data):
+    import gc
+
+    X, _ = data
+    est = _regressor(data)
+    predictor = make_keras_predictor(est, batch_size=64)
+    reference = X.copy()
+    batch = np.concatenate([reference, reference])
+    predictor(batch, "predict", reference=reference, first_steps=[1, 2])
+    runner = predictor.compiled.prefix_runner(64, "auto")
+    assert runner._baseline is not None
+    del reference, batch
+    gc.collect()
+    assert runner._baseline is None
