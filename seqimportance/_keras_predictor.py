@@ -54,7 +54,7 @@ import numpy as np
 
 from . import _compile_policy as compile_policy
 from ._compile_policy import start_background, worth_xla
-from ._prefix import PrefixRunner, recurrent_stack
+from ._prefix import PrefixRunner, prefix_default_batch_size, recurrent_stack
 from ._shared_compiled import function_set
 
 __all__ = ["KerasPredictor", "make_keras_predictor"]
@@ -123,9 +123,14 @@ def make_keras_predictor(
     inference = keras_inference(estimator, input_ndim=input_ndim)
     if inference is None:
         return None
+    prefix_batch_size = batch_size
     if batch_size is None:
         batch_size = _default_batch_size(inference.model)
-    return KerasPredictor(inference, int(batch_size), jit_compile)
+        prefix_batch_size = prefix_default_batch_size(inference.model)
+    predictor = KerasPredictor(inference, int(batch_size), jit_compile)
+    if prefix_batch_size is not None:
+        predictor.prefix_batch_size = int(prefix_batch_size)
+    return predictor
 
 
 def _row_work(model):
@@ -418,6 +423,9 @@ class KerasPredictor:
         self._received = False
         self._compiled = None
         self._prefix_ok = None
+        # Rows per call of the prefix path (None: batch_size); its activations
+        # per row are smaller (see prefix_default_batch_size).
+        self.prefix_batch_size = None
 
     # Compiled functions cannot be pickled: a copy finds them by token (see
     # _compiled_for_token), so a worker compiles at most once per model.
@@ -476,6 +484,10 @@ class KerasPredictor:
             out[start : start + n] = y[:n]
         return out
 
+    def _prefix_runner(self):
+        rows = self.prefix_batch_size or self.batch_size
+        return self.compiled.prefix_runner(rows, self.jit_compile)
+
     @property
     def uses_first_steps(self):
         """Whether calls can use the first perturbed step of each copy.
@@ -489,8 +501,7 @@ class KerasPredictor:
                 type(self.inference).__name__ == "Inference"
                 and self.inference.input_ndim == 3
                 and _identity_encoder(self.estimator)
-                and self.compiled.prefix_runner(self.batch_size, self.jit_compile)
-                is not None
+                and self._prefix_runner() is not None
             )
         return self._prefix_ok
 
@@ -520,13 +531,13 @@ class KerasPredictor:
             and np.any(np.asarray(first_steps) > 0)
             and self.uses_first_steps
         ):
-            runner = self.compiled.prefix_runner(self.batch_size, self.jit_compile)
+            runner = self._prefix_runner()
             raw = runner.raw_outputs(
                 X_batch_3d,
                 reference,
                 first_steps,
                 self.inference.preprocess,
-                lambda n_rows: _sub_batch_rows(n_rows, self.batch_size),
+                lambda n_rows: _sub_batch_rows(n_rows, runner.batch_size),
             )
         else:
             raw = self.raw_outputs(X_batch_3d)

@@ -36,7 +36,12 @@ import numpy as np
 from . import _compile_policy as compile_policy
 from ._compile_policy import start_background, worth_xla
 
-__all__ = ["PrefixRunner", "first_perturbed_steps", "recurrent_stack"]
+__all__ = [
+    "PrefixRunner",
+    "first_perturbed_steps",
+    "prefix_default_batch_size",
+    "recurrent_stack",
+]
 
 _RECURRENT = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}  # states per layer
 _HEAD = {"Dense", "Dropout", "Activation", "Reshape", "Flatten", "SqueezeSteps"}
@@ -59,6 +64,32 @@ def first_perturbed_steps(units, n_timesteps):
     return np.array(
         [int(np.min(steps[np.asarray(t)], initial=n_timesteps)) for t, _ in units]
     )
+
+
+_ACTIVATION_BUDGET_BYTES = 32 * 2**20
+_MIN_ROWS, _MAX_ROWS = 64, 8192
+
+
+def prefix_default_batch_size(model):
+    """Rows per call of the prefix path within 32 MiB, or None if not served.
+
+    A row holds its input (``T x F``), every layer's states and, with a
+    per-timestep head, the last layer's output at every step: the loop keeps
+    no other activation, so sub-batches can be larger than for a full
+    forward pass (a power of two between 64 and 8192 rows).
+    """
+    stack = recurrent_stack(model)
+    if stack is None:
+        return None
+    recurrent, _ = stack
+    n_timesteps, n_features = (int(d) for d in model.inputs[0].shape[1:])
+    width = n_timesteps * n_features
+    width += sum(int(x.units) * _RECURRENT[type(x).__name__] for x in recurrent)
+    if recurrent[-1].return_sequences:
+        width += n_timesteps * int(recurrent[-1].units)
+    rows = _ACTIVATION_BUDGET_BYTES // max(1, 4 * width)
+    rows = min(_MAX_ROWS, max(_MIN_ROWS, rows))
+    return 1 << (int(rows).bit_length() - 1)
 
 
 def _is_builtin(layer):

@@ -231,3 +231,16 @@ def test_baseline_states_go_with_the_data(data):
     del reference, batch
     gc.collect()
     assert runner._baseline is None
+
+
+def test_prefix_batch_size_counts_what_the_loop_keeps():
+    def model(units, per_step):
+        inputs = keras.Input((50, 16))
+        hidden = keras.layers.LSTM(units, return_sequences=per_step)(inputs)
+        return keras.Model(inputs, keras.layers.Dense(1)(hidden))
+
+    # 4 * (50 * 16 + 2 * 64) bytes per row: 9,039 rows in 32 MiB, so 8192.
+    assert _prefix.prefix_default_batch_size(model(64, False)) == 8192
+    # Plus 50 * 64 outputs: 2,032 rows, so 1024.
+    assert _prefix.prefix_default_batch_size(model(64, True)) == 1024
+    assert _prefix.prefix_default_batch_size(_model(keras.layers.Conv1D(2, 2))) is None
