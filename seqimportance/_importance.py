@@ -521,7 +521,9 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             padding=padding,
         )
 
-        def evaluator_for(X_part, y_part):
+        seed_keys = None if self.groups is None else group_seed_keys(units)
+
+        def evaluator_for(X_part, y_part, padding):
             return FoldEvaluator(
                 predictor,
                 estimator,
@@ -536,11 +538,11 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
                 fold=fold,
                 input_ndim=input_ndim,
                 feature_names=feature_names,
-                padding=PaddingMask.from_data(X_part, self.mask_value),
-                seed_keys=None if self.groups is None else group_seed_keys(units),
+                padding=padding,
+                seed_keys=seed_keys,
             ).compute_baseline()
 
-        evaluator = evaluator_for(X_eval, y_eval)
+        evaluator = evaluator_for(X_eval, y_eval, padding)
         check_baseline_score(
             evaluator.baseline_score,
             fold=fold,
@@ -561,7 +563,9 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             for repeat in range(self.n_iter):
                 rows = subsample_rows(base_seed, fold, repeat, len(X_eval), count)
                 y_part = None if y_eval is None else _safe_indexing(y_eval, rows)
-                part = evaluator_for(X_eval[rows], y_part)
+                X_part = X_eval[rows]
+                part_padding = PaddingMask.from_data(X_part, self.mask_value)
+                part = evaluator_for(X_part, y_part, part_padding)
                 columns.append(
                     compute_importances(part, 1, first_repeat=repeat, **run)
                 )
