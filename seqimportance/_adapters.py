@@ -33,6 +33,7 @@ __all__ = [
     "as_estimator",
     "fitted_from_model",
     "is_keras_model",
+    "is_trained_model",
     "keras_inference",
     "load_keras_model",
 ]
@@ -50,6 +51,11 @@ def is_keras_model(obj):
 
 def _is_model_path(obj):
     return isinstance(obj, (str, os.PathLike))
+
+
+def is_trained_model(obj):
+    """Whether ``obj`` is a Keras model or a model's path, not an estimator."""
+    return is_keras_model(obj) or _is_model_path(obj)
 
 
 def load_keras_model(model, *, param_name="model"):
@@ -249,7 +255,7 @@ def as_estimator(estimator, cv):
         ``estimator`` itself, or ``SequenceModelRegressor.from_model`` of the
         Keras model (effects and scores then speak of the raw outputs).
     """
-    if not (is_keras_model(estimator) or _is_model_path(estimator)):
+    if not is_trained_model(estimator):
         return estimator
     if cv != "prefit":
         raise ValueError(

@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._adapters import as_estimator, is_keras_model
+from ._adapters import as_estimator, is_trained_model
 from ._evaluation import (
     EFFECTS,
     FoldEvaluator,
@@ -693,7 +693,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         inner = self.estimator
-        if is_keras_model(inner) or isinstance(inner, (str, os.PathLike)):
+        if is_trained_model(inner):
             from ._wrappers import SequenceModelRegressor
 
             inner = SequenceModelRegressor()  # what a bare Keras model becomes
