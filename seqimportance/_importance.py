@@ -1,69 +1,37 @@
 """SequencePermutationImportance: permutation and perturbation importance."""
 
-import copy
 import os
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.metrics import get_scorer_names
-from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing, check_consistent_length, indexable
+from sklearn.utils import check_consistent_length
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
-from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import (
-    _check_method_params,
-    _get_feature_names,
-    check_is_fitted,
-)
+from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
-from ._adapters import as_estimator, is_trained_model
-from ._evaluation import (
-    EFFECTS,
-    FoldEvaluator,
-    compute_importances,
-    draw_base_seed,
-    make_fold_scorer,
-)
+from ._adapters import as_estimator
+from ._delegation import delegated_tags, estimator_has
+from ._evaluation import EFFECTS, draw_base_seed, make_fold_scorer
+from ._folds import effect_method, evaluate_fold, iter_folds
 from ._layouts import DATA_FORMATS, for_evaluation, to_channels_last
-from ._masking import PaddingMask, padding_mask, unit_support, warn_low_support
+from ._masking import padding_mask, unit_support, warn_low_support
 from ._perturbation import (
     AXES,
     NOISE_PERTURBATIONS,
     PERTURBATIONS,
-    Perturbation,
     check_perturbation_units,
-    group_seed_keys,
     make_units,
 )
 from ._caveats import describe_importances
-from ._checks import check_baseline_score, check_target_for_scoring, warn_if_all_zero
-from ._predictors import PREDICTION_METHODS, make_predictor
+from ._checks import check_target_for_scoring, warn_if_all_zero
 from ._progress import Progress
+from ._results import importance_frame
 from ._statistics import importance_intervals, importance_pvalues
-from ._subsampling import resolve_max_samples, subsample_rows
-from ._validation import check_sequence_shape, check_sequences
+from ._validation import check_sequences
 
 __all__ = ["SequencePermutationImportance"]
-
-
-def _estimator_has(attr):
-    """available_if check: estimator_ (before fit: estimator) has ``attr``."""
-
-    def check(self):
-        if hasattr(self, "estimator_"):
-            getattr(self.estimator_, attr)
-            return True
-        if hasattr(self, "feature_importances_"):
-            raise AttributeError(
-                f"{attr!r} is not available: with cv={self.cv!r} and refit=False no "
-                "final estimator was fitted (estimator_ is not set)."
-            )
-        getattr(self.estimator, attr)
-        return True
-
-    return check
 
 
 class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
@@ -410,20 +378,32 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         support = unit_support(valid, units, len(X3d))
         warn_low_support(unit_names, support, len(X3d))
         if self.effect != "score":
-            self._effect_method(estimator)  # fail before fitting anything
+            effect_method(estimator, self.effect)  # fail before fitting anything
         elif self.scoring is None and not hasattr(estimator, "score"):
             make_fold_scorer(estimator, None)  # raises, naming the fix
         check_target_for_scoring(estimator, self.scoring, self.effect, y)
 
         base_seed = draw_base_seed(self.random_state)
+        params = self.get_params(deep=False)
         progress = Progress(self.verbose)
         estimator_ = None
         fold_importances, scores = [], []
+        self._split_sizes = []  # (n_train, n_test) of each split, for the t-test
+        folds = iter_folds(
+            estimator,
+            self.cv,
+            X,
+            X_given,
+            X3d,
+            y,
+            input_ndim,
+            fit_params,
+            self._split_sizes,
+        )
         try:
-            for fold, (fitted, X_eval, y_eval) in enumerate(
-                self._folds(estimator, X, X_given, X3d, y, input_ndim, fit_params)
-            ):
-                importances, score = self._evaluate_fold(
+            for fold, (fitted, X_eval, y_eval) in enumerate(folds):
+                importances, score = evaluate_fold(
+                    params,
                     for_evaluation(fitted, self.data_format),
                     X_eval,
                     y_eval,
@@ -465,138 +445,6 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         self.pvalues_ = importance_pvalues(importances, self._split_sizes)
         warn_if_all_zero(importances, n_samples=len(X3d), effect=self.effect)
         return self
-
-    def _folds(self, estimator, X, X_given, X3d, y, input_ndim, fit_params):
-        """Yield ``(fitted estimator, X_eval_3d, y_eval)`` for each fold.
-
-        ``X_given`` is ``X`` validated as 3-D in the caller's layout, ``X3d``
-        the same channels-last.
-        """
-        self._split_sizes = []  # (n_train, n_test) of each split, for the t-test
-        if self.cv == "prefit":
-            check_is_fitted(estimator)
-            _check_fitted_shape(estimator, X_given, input_ndim)
-            yield estimator, X3d, y
-        elif self.cv is None:
-            yield clone(estimator).fit(X, y, **fit_params), X3d, y
-        else:
-            cv = check_cv(self.cv, y, classifier=is_classifier(estimator))
-            X, y = indexable(X, y)  # array-likes without __getitem__ become arrays
-            for train, test in cv.split(X3d, y):
-                self._split_sizes.append((len(train), len(test)))
-                fitted = clone(estimator).fit(
-                    _safe_indexing(X, train),
-                    None if y is None else _safe_indexing(y, train),
-                    **_check_method_params(X, fit_params, train),
-                )
-                yield (
-                    fitted,
-                    X3d[test],
-                    None if y is None else _safe_indexing(y, test),
-                )
-
-    def _evaluate_fold(
-        self,
-        estimator,
-        X_eval,
-        y_eval,
-        units,
-        base_seed,
-        fold,
-        input_ndim,
-        feature_names,
-        progress,
-    ):
-        predictor = make_predictor(estimator, input_ndim, feature_names=feature_names)
-        if self.effect == "score":
-            scorer, method = make_fold_scorer(estimator, self.scoring), None
-        else:
-            scorer, method = None, self._effect_method(estimator, predictor.methods)
-        padding = PaddingMask.from_data(X_eval, self.mask_value)
-        perturbation = Perturbation(
-            self.perturbation,
-            X_eval,
-            scale=self.scale,
-            relative_scale=self.relative_scale,
-            padding=padding,
-        )
-
-        seed_keys = None if self.groups is None else group_seed_keys(units)
-
-        def evaluator_for(X_part, y_part, padding):
-            return FoldEvaluator(
-                predictor,
-                estimator,
-                X_part,
-                y_part,
-                units,
-                perturbation,
-                effect=self.effect,
-                scorer=scorer,
-                method=method,
-                base_seed=base_seed,
-                fold=fold,
-                input_ndim=input_ndim,
-                feature_names=feature_names,
-                padding=padding,
-                seed_keys=seed_keys,
-            ).compute_baseline()
-
-        evaluator = evaluator_for(X_eval, y_eval, padding)
-        check_baseline_score(
-            evaluator.baseline_score,
-            fold=fold,
-            n_samples=len(X_eval),
-            scoring=self.scoring,
-        )
-        run = dict(
-            max_batch_bytes=self.max_batch_bytes,
-            n_jobs=self.n_jobs,
-            on_chunk_done=progress.update,
-            on_plan=progress.add,
-        )
-        count = resolve_max_samples(self.max_samples, len(X_eval))
-        if count is None:
-            importances = compute_importances(evaluator, self.n_iter, **run)
-        else:  # each repeat on its own subset, against that subset's baseline
-            columns = []
-            for repeat in range(self.n_iter):
-                rows = subsample_rows(base_seed, fold, repeat, len(X_eval), count)
-                y_part = None if y_eval is None else _safe_indexing(y_eval, rows)
-                X_part = X_eval[rows]
-                part_padding = PaddingMask.from_data(X_part, self.mask_value)
-                part = evaluator_for(X_part, y_part, part_padding)
-                columns.append(
-                    compute_importances(part, 1, first_repeat=repeat, **run)
-                )
-            importances = np.concatenate(columns, axis=1)
-        return importances, evaluator.baseline_score
-
-    def _effect_method(self, estimator, methods=None):
-        """Prediction method compared by effect='rms' / 'mae'."""
-        if methods is None:
-            methods = {m for m in PREDICTION_METHODS if hasattr(estimator, m)}
-        else:  # the fast predictor's methods, or a public one it lacks
-            methods = set(methods) | {
-                m for m in PREDICTION_METHODS if hasattr(estimator, m)
-            }
-        # scikeras's own classifiers are mis-tagged on scikit-learn >= 1.6 but
-        # still say what they are in _estimator_type.
-        classifier = is_classifier(estimator) or (
-            getattr(estimator, "_estimator_type", None) == "classifier"
-        )
-        if classifier:
-            order = ("predict_proba", "decision_function", "predict")
-        else:
-            order = ("predict", "decision_function", "predict_proba")
-        for method in order:
-            if method in methods:
-                return method
-        raise ValueError(
-            f"effect={self.effect!r} measures the change of the predictions, but "
-            f"{type(estimator).__name__} has none of the methods {', '.join(order)}. "
-            "Use effect='score' or an estimator that can predict."
-        )
 
     def _caveats(self):
         return describe_importances(self.get_params())
@@ -640,46 +488,34 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             and ``pvalue``, rows in unit order (sort with
             ``frame.sort_values("mean", ascending=False)``).
         """
-        import pandas as pd
-
-        intervals = self.confidence_intervals(level)
-        return pd.DataFrame(
-            {
-                "unit": self.unit_names_,
-                "mean": self.feature_importances_,
-                "std": self.feature_importances_std_,
-                "ci_lower": intervals[:, 0],
-                "ci_upper": intervals[:, 1],
-                "pvalue": self.pvalues_,
-            }
-        )
+        return importance_frame(self, level)
 
     # ------------------------------------------------------- delegation
-    @available_if(_estimator_has("predict"))
+    @available_if(estimator_has("predict"))
     def predict(self, X):
         """Predict with ``estimator_``."""
         check_is_fitted(self)
         return self.estimator_.predict(X)
 
-    @available_if(_estimator_has("predict_proba"))
+    @available_if(estimator_has("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities from ``estimator_``."""
         check_is_fitted(self)
         return self.estimator_.predict_proba(X)
 
-    @available_if(_estimator_has("predict_log_proba"))
+    @available_if(estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
         """Log class probabilities from ``estimator_``."""
         check_is_fitted(self)
         return self.estimator_.predict_log_proba(X)
 
-    @available_if(_estimator_has("decision_function"))
+    @available_if(estimator_has("decision_function"))
     def decision_function(self, X):
         """Decision function of ``estimator_``."""
         check_is_fitted(self)
         return self.estimator_.decision_function(X)
 
-    @available_if(_estimator_has("score"))
+    @available_if(estimator_has("score"))
     def score(self, X, y=None, **kwargs):
         """Score of ``estimator_`` on ``(X, y)``."""
         check_is_fitted(self)
@@ -691,34 +527,5 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.classes_
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner = self.estimator
-        if is_trained_model(inner):
-            from ._wrappers import SequenceModelRegressor
+        return delegated_tags(super().__sklearn_tags__(), self.estimator)
 
-            inner = SequenceModelRegressor()  # what a bare Keras model becomes
-        inner = get_tags(inner)
-        tags.estimator_type = inner.estimator_type
-        tags.target_tags = copy.deepcopy(inner.target_tags)
-        tags.classifier_tags = copy.deepcopy(inner.classifier_tags)
-        tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
-        tags.input_tags = copy.deepcopy(inner.input_tags)
-        tags.input_tags.three_d_array = True
-        tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
-        tags.non_deterministic = inner.non_deterministic
-        return tags
-
-
-def _check_fitted_shape(estimator, X3d, input_ndim):
-    """Compare X with the shape a prefit estimator was fitted on, where known."""
-    name = type(estimator).__name__
-    n_timesteps = getattr(estimator, "n_timesteps_in_", None)
-    n_features = getattr(estimator, "n_features_in_", None)
-    if n_timesteps is not None and n_features is not None:
-        check_sequence_shape(X3d, n_timesteps, n_features, fitted_on=name)
-    elif input_ndim == 2 and n_features is not None and n_features != X3d.shape[2]:
-        raise ValueError(
-            f"X has {X3d.shape[2]} features, but {name} is expecting {n_features} "
-            f"features as input (got shape {X3d.shape[::2]})."
-        )
