@@ -2,8 +2,10 @@
 
 :class:`SequenceModelClassifier` and :class:`SequenceModelRegressor` are
 scikeras's ``KerasClassifier`` / ``KerasRegressor`` with the repairs that
-sequence input and current scikit-learn need. The repairs live in one place,
-:class:`_SequenceWrapperMixin`:
+sequence input and current scikit-learn need. The repairs live in
+:class:`_SequenceWrapperMixin` and in the two modules it draws on,
+:mod:`~seqimportance._wrapper_tags` (the tags) and
+:mod:`~seqimportance._wrapper_io` (input validation and predictions):
 
 - tags through ``__sklearn_tags__`` (scikeras only has the legacy
   ``_more_tags`` and puts the mixin right of ``BaseEstimator``), so
@@ -28,54 +30,27 @@ sequence input and current scikit-learn need. The repairs live in one place,
   the fast Keras predictor of the importance code.
 """
 
-
-import keras
 import numpy as np
 from scikeras.wrappers import BaseWrapper, KerasClassifier, KerasRegressor
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_consistent_length
-from sklearn.utils._tags import ClassifierTags, RegressorTags
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.validation import _check_feature_names
-from scikeras._utils import route_params
 
 from ._adapters import fitted_from_model
 from ._builder import build_recurrent_model
 from ._seeding import seed_from, seeded
-from ._validation import check_sequence_shape, check_sequences
+from ._wrapper_io import SequenceIOMixin
 from ._wrapper_params import (
     ATTRS_DOC,
     CLASSIFIER_CONSTRAINTS,
     COMMON_CONSTRAINTS,
     PARAMS_DOC,
 )
+from ._wrapper_tags import LegacyTagsRoot, sequence_tags
 
 __all__ = ["SequenceModelClassifier", "SequenceModelRegressor"]
 
-_PREDICTION_METHODS = ("predict", "predict_proba")
-_KERAS_DEFAULT_BATCH_SIZE = 32  # what keras.Model.predict uses for batch_size=None
 
-class _LegacyTagsRoot:
-    """End of the method resolution order for scikit-learn 1.6.
-
-    scikit-learn 1.6 still reads the legacy ``_more_tags`` of scikeras's
-    ``BaseWrapper`` and then calls each class's ``__sklearn_tags__`` and
-    ``_more_tags`` unbound; ``ClassifierMixin`` / ``RegressorMixin`` (placed
-    right of ``BaseEstimator`` by scikeras) and ``BaseWrapper`` call
-    ``super()`` there and would reach ``object``. This class answers both
-    calls. Later versions only call ``__sklearn_tags__`` on the instance,
-    which resolves to :class:`_SequenceWrapperMixin`.
-    """
-
-    def __sklearn_tags__(self):
-        return BaseEstimator.__sklearn_tags__(self)
-
-    def _more_tags(self):
-        return {}
-
-
-class _SequenceWrapperMixin:
+class _SequenceWrapperMixin(SequenceIOMixin):
     """Repairs of scikeras's wrappers for sequence input and scikit-learn >= 1.6.
 
     Put left of ``KerasClassifier`` / ``KerasRegressor``; it reads their
@@ -90,23 +65,7 @@ class _SequenceWrapperMixin:
 
     # -- tags --------------------------------------------------------------
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.input_tags.three_d_array = True
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        tags.target_tags.required = True
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        if self._estimator_type == "classifier":
-            tags.estimator_type = "classifier"
-            tags.classifier_tags = ClassifierTags(poor_score=True, multi_label=True)
-            tags.regressor_tags = None
-        else:
-            tags.estimator_type = "regressor"
-            tags.regressor_tags = RegressorTags(poor_score=True)
-            tags.classifier_tags = None
-        return tags
+        return sequence_tags(super().__sklearn_tags__(), self._estimator_type)
 
     # -- sample weights ------------------------------------------------------
     @staticmethod
@@ -164,148 +123,8 @@ class _SequenceWrapperMixin:
         self._validate_params()
         return super().initialize(X, y)
 
-    # -- input validation --------------------------------------------------
-    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        """Validate X as sequences and y as scikeras does; set or check shapes."""
-        if reset and X is not None and y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        if y is not None:
-            _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
-        if X is not None:
-            _check_feature_names(self, X, reset=reset)
-            X = check_sequences(
-                X, dtype=np.dtype(keras.backend.floatx()), estimator=self
-            )
-            if reset:
-                self.X_shape_ = X.shape
-                self.X_dtype_ = X.dtype
-                self.n_timesteps_in_ = X.shape[1]
-                self.n_features_in_ = X.shape[2]
-            else:
-                check_sequence_shape(
-                    X,
-                    self.n_timesteps_in_,
-                    self.n_features_in_,
-                    fitted_on=type(self).__name__,
-                )
-            if y is not None:
-                check_consistent_length(X, y)
-        return X, y
 
-    # -- prediction and the hook of the fast predictor ---------------------
-    def _sequence_input(self, X):
-        """Return ``X`` exactly as ``predict`` hands it to the Keras model.
-
-        Validates ``X`` (2-D read as ``(n, 1, F)``; timesteps and features
-        checked against fit) and applies ``feature_encoder_`` (the identity by
-        default, giving a float32 array of shape ``(n, T, F)``).
-        """
-        if not self.initialized_:
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call "
-                "'fit' with appropriate arguments before using this estimator."
-            )
-        X, _ = self._validate_data(X=X, y=None)
-        return self.feature_encoder_.transform(X)
-
-    def _postprocess_predictions(self, y_raw, method):
-        """Turn raw Keras outputs into what ``predict`` / ``predict_proba`` return.
-
-        Parameters
-        ----------
-        y_raw : ndarray
-            Outputs of ``model_`` for ``_sequence_input(X)``.
-        method : {"predict", "predict_proba"}
-            The estimator method whose output to reproduce.
-
-        Returns
-        -------
-        ndarray
-            Float64 predictions (regressor), labels or float64 probabilities
-            of shape ``(n_samples, n_classes)`` (classifier).
-        """
-        has_proba = hasattr(self, "predict_proba")
-        allowed = _PREDICTION_METHODS if has_proba else ("predict",)
-        if method not in allowed:
-            raise ValueError(
-                f"method must be one of {allowed} for {type(self).__name__}; "
-                f"got {method!r}."
-            )
-        # float64 before any arithmetic: 1 - p stays exact and sklearn expects
-        # float64 predictions (also for multi-output regression).
-        y_raw = np.asarray(y_raw, dtype=np.float64)
-        if y_raw.ndim == 3 and y_raw.shape[2] == 1:
-            # One output per timestep as (n, T, 1): the layout of y is (n, T).
-            y_raw = y_raw[:, :, 0]
-        if method == "predict_proba":
-            proba = self.target_encoder_.inverse_transform(y_raw, return_proba=True)
-            # scikeras squeezes, which drops the sample axis for one sample.
-            proba = np.asarray(proba, dtype=np.float64).reshape(y_raw.shape[0], -1)
-            single_label = ("binary", "multiclass", "multiclass-onehot")
-            if getattr(self, "target_type_", None) in single_label:
-                # A float32 softmax sums to 1 only within float32 rounding
-                # (0.99999988); rows of scikit-learn probabilities sum to 1
-                # in float64.
-                proba = proba / proba.sum(axis=1, keepdims=True)
-            return proba
-        y_pred = self.target_encoder_.inverse_transform(y_raw)
-        if self._estimator_type == "regressor":
-            y_pred = np.asarray(y_pred, dtype=np.float64)
-        return y_pred
-
-    def _predict_raw(self, X, **kwargs):
-        X = self._sequence_input(X)
-        params = self.get_params()
-        pred_args = route_params(
-            params, destination="predict", pass_filter=self._predict_kwargs, strict=True
-        )
-        pred_args = {
-            k: v for k, v in pred_args.items() if not k.startswith("callbacks")
-        }
-        pred_args["callbacks"] = self._predict_callbacks
-        pred_args.update(kwargs)
-        if pred_args.get("batch_size") == -1:
-            pred_args["batch_size"] = X.shape[0]
-        batch_size = pred_args.get("batch_size") or _KERAS_DEFAULT_BATCH_SIZE
-        single_batch = (
-            isinstance(X, np.ndarray)
-            and X.shape[0] <= batch_size
-            and not pred_args["callbacks"]
-            and set(pred_args) <= {"batch_size", "verbose", "callbacks"}
-        )
-        if single_batch:
-            # The same computation as predict() on its one batch, without
-            # predict()'s per-call set-up (data adapter, callbacks, progress
-            # bar), which costs ~0.1 s: much more than a small batch itself.
-            return self.model_.predict_on_batch(X)
-        return self.model_.predict(x=X, **pred_args)
-
-    def predict(self, X, **kwargs):
-        """Predict for sequences ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_timesteps, n_features) or \
-                (n_samples, n_features)
-            Sequences with the timesteps and features seen in fit; a 2-D
-            array is read as one timestep per sample.
-        **kwargs : dict
-            Extra arguments for ``keras.Model.predict`` (prefer
-            ``predict__batch_size=...`` at construction).
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted values (regressor, float64) or class labels
-            (classifier), in the layout of the ``y`` seen in fit.
-        """
-        return self._postprocess_predictions(self._predict_raw(X, **kwargs), "predict")
-
-
-class SequenceModelRegressor(_SequenceWrapperMixin, KerasRegressor, _LegacyTagsRoot):
+class SequenceModelRegressor(_SequenceWrapperMixin, KerasRegressor, LegacyTagsRoot):
     __doc__ = f"""Regressor wrapping a Keras model of sequences, scikit-learn style.
 
     scikeras's ``KerasRegressor`` with correct scikit-learn tags, sequence
@@ -498,7 +317,7 @@ class SequenceModelRegressor(_SequenceWrapperMixin, KerasRegressor, _LegacyTagsR
         return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
 
 
-class SequenceModelClassifier(_SequenceWrapperMixin, KerasClassifier, _LegacyTagsRoot):
+class SequenceModelClassifier(_SequenceWrapperMixin, KerasClassifier, LegacyTagsRoot):
     __doc__ = f"""Classifier wrapping a Keras model of sequences, scikit-learn style.
 
     scikeras's ``KerasClassifier`` with correct scikit-learn tags (so
