@@ -28,6 +28,7 @@ from ._masked_effects import MaskedEffects
 from ._perturbation import perturb_unit, unit_index
 from ._prefix import first_perturbed_steps
 from ._predictors import PREDICTION_METHODS, flat_predictions, to_estimator_input
+from ._tensors import aligned_empty
 
 __all__ = [
     "FoldEvaluator",
@@ -81,7 +82,9 @@ class ChunkPredictions:
 
     ``reference`` and ``first_steps`` (the unperturbed data, and the first
     perturbed timestep of each copy) are handed to a predictor whose
-    ``uses_first_steps`` is true (see :mod:`seqimportance._prefix`).
+    ``uses_first_steps`` is true (see :mod:`seqimportance._prefix`), and
+    ``trusted`` (the batch is the evaluator's own, built from validated data
+    by a built-in perturbation) to one whose ``accepts_trusted`` is true.
     """
 
     def __init__(
@@ -94,6 +97,7 @@ class ChunkPredictions:
         feature_names,
         reference=None,
         first_steps=None,
+        trusted=False,
     ):
         self.predictor = predictor
         self.estimator = estimator
@@ -104,6 +108,8 @@ class ChunkPredictions:
         self.hint = {}
         if first_steps is not None and getattr(predictor, "uses_first_steps", False):
             self.hint = dict(reference=reference, first_steps=first_steps)
+        if trusted and getattr(predictor, "accepts_trusted", False):
+            self.hint["trusted"] = True
         self._cache = {}
 
     def get(self, method):
@@ -327,6 +333,9 @@ class FoldEvaluator:
             for timesteps, _ in units
         ]
         self._masked = None if padding is None else MaskedEffects(self)
+        # Batches of a built-in perturbation of validated, unpadded data are
+        # finite and of X's shape: a predictor may skip checking them.
+        self._trusted = padding is None and isinstance(perturbation.kind, str)
         self.baseline_score = None
         self.baseline_predictions = None
 
@@ -366,6 +375,7 @@ class FoldEvaluator:
             self.feature_names,
             reference=self.X,
             first_steps=first_steps,
+            trusted=jobs is not None and self._trusted,
         )
 
     def build_batch(self, jobs):
@@ -383,7 +393,7 @@ class FoldEvaluator:
         """
         X = self.X
         n_samples = X.shape[0]
-        batch = np.empty((len(jobs) * n_samples,) + X.shape[1:], dtype=X.dtype)
+        batch = aligned_empty((len(jobs) * n_samples,) + X.shape[1:], X.dtype)
         batch.reshape((len(jobs),) + X.shape)[...] = X  # one vectorised copy
         for i, (unit, repeat) in enumerate(jobs.tolist()):
             rng = job_rng(self.base_seed, self.fold, self._seed_keys[unit], repeat)

@@ -30,14 +30,17 @@ compiled function of the fitted model:
   cross-validation and the candidates of a search trace and compile once,
   and found through a cache per fitted model (keyed weakly on ``model_``,
   so that a discarded model is freed);
-- ``B`` bounds the memory of one forward pass: the activations of a row are
-  estimated from the model's layer outputs (``4 * T * (F + sum of the layers'
-  widths)`` bytes) and ``B`` is the largest power of two of rows within
-  32 MiB, between 64 and 4096. On CPU, larger batches stop paying off at a
-  few thousand rows: an LSTM(64) over 50 steps runs 7% slower in batches of
-  1024 rows than of 2048, and no faster in batches of 4096 or 8192; a small
-  3-layer LSTM over 10 steps runs 12% faster in batches of 4096 than of
-  2048.
+- ``B`` bounds the memory of one forward pass: a row keeps its input and
+  every layer's output (``T x units`` values for a layer that returns
+  sequences, ``units`` for one that returns its last step; see
+  :func:`_row_bytes`), and ``B`` is the largest power of two of rows within
+  32 MiB, between 64 and 8192. On CPU, the larger the batch, the fewer the
+  steps of the recurrent loop per row: an LSTM(64) over 50 steps under XLA
+  ran 320,000 rows in 6.2 s in batches of 2,048 rows, 5.9 s of 4,096 and
+  5.3-5.6 s of 8,000 on a 2-core machine (``benchmarks/README.md``);
+- batches of perturbed copies, the package's own arrays built from
+  validated data, skip the wrappers' finiteness check and go to TensorFlow
+  without a copy (see :mod:`seqimportance._tensors`).
 
 The input goes through the estimator's own pre-processing (validation,
 encoders, a Pipeline's transformers) and the raw outputs through its
@@ -56,11 +59,12 @@ from . import _compile_policy as compile_policy
 from ._compile_policy import start_background, worth_xla
 from ._prefix import PrefixRunner, prefix_default_batch_size, recurrent_stack
 from ._shared_compiled import function_set
+from ._tensors import aligned_empty, as_tensor
 
 __all__ = ["KerasPredictor", "make_keras_predictor"]
 
 _ACTIVATION_BUDGET_BYTES = 32 * 2**20
-_MIN_ROWS, _MAX_ROWS = 64, 4096
+_MIN_ROWS, _MAX_ROWS = 64, 8192
 _CHECK_ROWS = 64  # rows of the eager cross-check of XLA outputs
 
 # Compiled functions of each fitted Keras model. The functions hold the
@@ -84,7 +88,7 @@ def make_keras_predictor(
     batch_size : int or None, default=None
         Rows per compiled call, ``B``. None chooses it from the model's
         estimated activation size (32 MiB per call, a power of two between 64
-        and 4096 rows).
+        and 8192 rows).
     jit_compile : {"auto", True, False}, default="auto"
         Whether to compile with XLA. "auto" serves from the plain graph at
         once and switches the large sub-batch shapes to XLA once compiled in
@@ -151,10 +155,30 @@ def _row_work(model):
     return int(n_timesteps) * int(width)
 
 
+def _row_bytes(model):
+    """Bytes that one row keeps in a forward pass: its input and layer outputs.
+
+    A layer's output counts with its time axis where it has one (an LSTM
+    returning sequences keeps ``T x units`` values per row, one returning
+    its last step ``units``); a recurrent layer's work inside a step is
+    transient.
+    """
+    shape = tuple(model.inputs[0].shape)
+    values = int(np.prod([d or 1 for d in shape[1:]]))
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":  # its output is the input
+            continue
+        try:
+            shape = layer.output.shape
+        except (AttributeError, ValueError):
+            continue
+        values += int(np.prod([d or 1 for d in shape[1:]]))
+    return 4 * values
+
+
 def _default_batch_size(model):
     """Rows per call whose estimated activations fit the memory budget."""
-    row_bytes = 4 * _row_work(model)
-    rows = _ACTIVATION_BUDGET_BYTES // max(1, row_bytes)
+    rows = _ACTIVATION_BUDGET_BYTES // max(1, _row_bytes(model))
     rows = min(_MAX_ROWS, max(_MIN_ROWS, rows))
     return 1 << (int(rows).bit_length() - 1)  # a power of two
 
@@ -221,8 +245,9 @@ class _CompiledModel:
     def _new_function(self, x, jit):
         return self._set.new_function(self._model_ref(), x, jit)
 
-    def _run(self, key, function, x):
+    def _run(self, key, function, x, share=False):
         self._used[key] = function
+        x = as_tensor(x) if share else x
         return self._set.run(function, self._model_ref(), x)
 
     @property
@@ -236,28 +261,32 @@ class _CompiledModel:
         functions = list(self._used.values())  # other threads may add some
         return sum(f.experimental_get_tracing_count() for f in functions)
 
-    def __call__(self, x, jit_compile):
-        """Outputs of the model for ``x``, a batch of one of the padded shapes."""
+    def __call__(self, x, jit_compile, share=False):
+        """Outputs of the model for ``x``, a batch of one of the padded shapes.
+
+        ``share``: ``x`` is the package's own scratch array, whose memory may
+        go to TensorFlow without a copy (see :mod:`seqimportance._tensors`).
+        """
         xla_key = (x.shape, x.dtype.str, True)
         if jit_compile is True:
-            return self._call(xla_key, x, jit_compile)
+            return self._call(xla_key, x, jit_compile, share)
         if jit_compile == "auto":
             function = self._functions.get(xla_key)
             if function is not None:
-                return self._run(xla_key, function, x)
-        out = self._call((None, x.dtype.str, False), x, jit_compile)
+                return self._run(xla_key, function, x, share)
+        out = self._call((None, x.dtype.str, False), x, jit_compile, share)
         if jit_compile == "auto":
             self._maybe_compile_xla(x)
         return out
 
-    def _call(self, key, x, jit_compile):
+    def _call(self, key, x, jit_compile, share=False):
         function = self._functions.get(key)
         if function is None:
             with self._lock:  # first call of a shape: one trace, one compile
                 function, out = self._first_call(key, x, jit_compile)
             if out is not None:
                 return out
-        return self._run(key, function, x)
+        return self._run(key, function, x, share)
 
     def _first_call(self, key, x, jit_compile):
         function = self._functions.get(key)
@@ -402,9 +431,13 @@ class KerasPredictor:
         have to trace and compile again, so parallel chunks should run in
         threads of this process (a hint for ``joblib.Parallel(prefer=...)``;
         an explicit backend such as dask's still applies).
+    accepts_trusted : bool
+        True: calls take ``trusted=True`` for batches of the package's own
+        making (see :meth:`__call__`).
     """
 
     parallel_prefer = "threads"
+    accepts_trusted = True
 
     def __init__(self, inference, batch_size, jit_compile="auto"):
         if jit_compile not in ("auto", True, False):
@@ -423,6 +456,7 @@ class KerasPredictor:
         self._received = False
         self._compiled = None
         self._prefix_ok = None
+        self._cast = None
         # Rows per call of the prefix path (None: batch_size); its activations
         # per row are smaller (see prefix_default_batch_size).
         self.prefix_batch_size = None
@@ -433,6 +467,7 @@ class KerasPredictor:
         self.compiled  # register the token before a copy leaves
         state = self.__dict__.copy()
         state["_compiled"] = None
+        state["_cast"] = None
         return state
 
     def __setstate__(self, state):
@@ -465,24 +500,66 @@ class KerasPredictor:
         """How many times the model's inference functions were traced."""
         return self.compiled.tracing_count
 
-    def raw_outputs(self, X_batch_3d):
-        """Raw model outputs for every row of ``X_batch_3d``, float32."""
+    def raw_outputs(self, X_batch_3d, trusted=False):
+        """Raw model outputs for every row of ``X_batch_3d``, float32.
+
+        ``trusted``: see :meth:`__call__`.
+        """
         n_rows = X_batch_3d.shape[0]
         rows = _sub_batch_rows(n_rows, self.batch_size)
         compiled = self.compiled
+        preprocess = self._preprocess(trusted)
         out = None
         for start in range(0, n_rows, rows):
-            x = self.inference.preprocess(X_batch_3d[start : start + rows])
+            x = preprocess(X_batch_3d[start : start + rows])
             n = x.shape[0]
             if n < rows:
-                x_full = np.zeros((rows,) + x.shape[1:], dtype=x.dtype)
+                x_full = aligned_empty((rows,) + x.shape[1:], x.dtype)
                 x_full[:n] = x
+                x_full[n:] = 0
                 x = x_full
-            y = compiled(np.ascontiguousarray(x), self.jit_compile)
+            y = compiled(np.ascontiguousarray(x), self.jit_compile, share=trusted)
             if out is None:
                 out = np.empty((n_rows,) + y.shape[1:], dtype=y.dtype)
             out[start : start + n] = y[:n]
         return out
+
+    def _preprocess(self, trusted):
+        """The estimator's pre-processing, or its cheap equivalent for trusted input.
+
+        A trusted batch (built by the importance code from validated data,
+        with a built-in perturbation) is finite and of the fitted shape, so
+        the package's wrappers with their default encoder only need the cast
+        to Keras's float type: the finiteness check over every value is
+        skipped.
+        """
+        if trusted and self._trusted_cast is not None:
+            return self._trusted_cast
+        return self.inference.preprocess
+
+    @property
+    def _trusted_cast(self):
+        if self._cast is None:
+            self._cast = False
+            estimator = self.estimator
+            if (
+                type(self.inference).__name__ == "Inference"
+                and self.inference.input_ndim == 3
+                and _identity_encoder(estimator)
+                and hasattr(estimator, "n_timesteps_in_")
+            ):
+                import keras
+
+                dtype = np.dtype(keras.backend.floatx())
+                shape = (estimator.n_timesteps_in_, estimator.n_features_in_)
+
+                def cast(X):
+                    if X.ndim != 3 or X.shape[1:] != shape:
+                        return self.inference.preprocess(X)  # its error message
+                    return np.asarray(X, dtype=dtype)
+
+                self._cast = cast
+        return self._cast or None
 
     def _prefix_runner(self):
         rows = self.prefix_batch_size or self.batch_size
@@ -505,7 +582,9 @@ class KerasPredictor:
             )
         return self._prefix_ok
 
-    def __call__(self, X_batch_3d, method, *, reference=None, first_steps=None):
+    def __call__(
+        self, X_batch_3d, method, *, reference=None, first_steps=None, trusted=False
+    ):
         """Predictions of ``method`` for every row of ``X_batch_3d``.
 
         Parameters
@@ -519,6 +598,13 @@ class KerasPredictor:
             :attr:`uses_first_steps`) then runs each copy from that step on;
             the hint is ignored otherwise.
         first_steps : array-like of int or None
+        trusted : bool, default=False
+            True when ``X_batch_3d`` is the importance code's own scratch
+            array, built from validated data by a built-in perturbation: it
+            is finite and of the fitted shape (so the package's wrappers skip
+            the finiteness check), and nobody reads it after this call (so
+            its memory may go to TensorFlow without a copy, see
+            :mod:`seqimportance._tensors`).
         """
         if method not in self.methods:
             raise AttributeError(
@@ -536,11 +622,12 @@ class KerasPredictor:
                 X_batch_3d,
                 reference,
                 first_steps,
-                self.inference.preprocess,
+                self._preprocess(trusted),
                 lambda n_rows: _sub_batch_rows(n_rows, runner.batch_size),
+                share=trusted,
             )
         else:
-            raw = self.raw_outputs(X_batch_3d)
+            raw = self.raw_outputs(X_batch_3d, trusted)
         return self.inference.postprocess(raw, method)
 
     def __repr__(self):

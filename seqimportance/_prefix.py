@@ -35,6 +35,7 @@ import numpy as np
 
 from . import _compile_policy as compile_policy
 from ._compile_policy import start_background, worth_xla
+from ._tensors import aligned_empty, as_tensor
 
 __all__ = [
     "PrefixRunner",
@@ -307,7 +308,8 @@ class PrefixRunner:
                 self._baseline = None
 
     # ------------------------------------------------------------------ calls
-    def _suffix(self, x, start, states, base_seq):
+    def _suffix(self, x, start, states, base_seq, share=False):
+        x_in = as_tensor(x) if share else x
         shape_key = (x.shape, x.dtype.str, True)
         function = None
         if self.jit_compile is not False:
@@ -326,11 +328,11 @@ class PrefixRunner:
                     function = self._functions[key] = self._new_suffix_function(
                         x.shape, x.dtype, False
                     )
-            out = function(x, np.int32(start), states, base_seq).numpy()
+            out = function(x_in, np.int32(start), states, base_seq).numpy()
             if self.jit_compile == "auto":
                 self._maybe_compile_xla(x, start, states, base_seq, out)
             return out
-        return function(x, np.int32(start), states, base_seq).numpy()
+        return function(x_in, np.int32(start), states, base_seq).numpy()
 
     def _maybe_compile_xla(self, x, start, states, base_seq, expected):
         key = (x.shape, x.dtype.str, True)
@@ -364,7 +366,9 @@ class PrefixRunner:
 
         start_background(compile_xla, name="seqimportance-xla-prefix")
 
-    def raw_outputs(self, batch, reference, first_steps, preprocess, rows):
+    def raw_outputs(
+        self, batch, reference, first_steps, preprocess, rows, share=False
+    ):
         """Raw model outputs for the copies of ``reference`` stacked in ``batch``.
 
         Parameters
@@ -378,6 +382,9 @@ class PrefixRunner:
             The estimator's pre-processing of a 3-D batch.
         rows : callable
             ``rows(n_rows) -> sub-batch rows`` of the predictor.
+        share : bool, default=False
+            Whether ``batch`` is the package's scratch array, whose memory
+            may go to TensorFlow without a copy.
 
         Returns
         -------
@@ -397,13 +404,17 @@ class PrefixRunner:
             start = int(start_of_row[picked[0]])
             samples = picked % n
             first, m = int(picked[0]), len(picked)
-            if np.all(np.diff(picked) == 1):  # in order already: no gather
-                x = preprocess(batch[first : first + m])
-            else:
-                x = preprocess(batch[picked])
             if m < size:  # pad to the sub-batch shape, with real rows
                 fill = np.arange(size) % m
-                x, samples = x[fill], samples[fill]
+                picked_rows, samples = picked[fill], samples[fill]
+            else:
+                picked_rows = picked
+            if m == size and np.all(np.diff(picked) == 1):  # in order: no gather
+                x = preprocess(batch[first : first + m])
+            else:
+                x = aligned_empty((size,) + batch.shape[1:], batch.dtype)
+                np.take(batch, picked_rows, axis=0, out=x)
+                x = preprocess(x)
             x = np.ascontiguousarray(x)
             if start > 0:
                 init = [np.ascontiguousarray(s[samples, start - 1]) for s in states]
@@ -413,7 +424,7 @@ class PrefixRunner:
                 base_seq = np.ascontiguousarray(last[samples])
             else:
                 base_seq = np.zeros((size, self.n_timesteps, 0), x.dtype)
-            y = self._suffix(x, start, init, base_seq)
+            y = self._suffix(x, start, init, base_seq, share)
             if out is None:
                 out = np.empty((n_rows,) + y.shape[1:], dtype=y.dtype)
             out[picked] = y[:m]

@@ -210,10 +210,17 @@ def test_default_batch_size_bounds_activation_memory():
         return build_recurrent_model(meta, {"optimizer": "adam", "loss": None},
                                      units=units)
 
-    # 50 x (16 + 64 + 1) float32 per row: 2071 rows in 32 MiB, so 2048.
-    assert kp._default_batch_size(model(50, 16, 64)) == 2048
-    assert kp._default_batch_size(model(10, 3, 8)) == 4096  # capped
-    assert kp._default_batch_size(model(2000, 64, 256)) == 64  # floor
+    # A row keeps its input, 50 x 16, and the last steps of LSTM(64) and
+    # Dense(1): 865 float32, 9698 rows in 32 MiB, so 8192.
+    assert kp._row_bytes(model(50, 16, 64)) == 4 * (50 * 16 + 64 + 1)
+    assert kp._default_batch_size(model(50, 16, 64)) == 8192
+    assert kp._default_batch_size(model(20, 16, 64)) == 8192  # capped
+    # 200 x 128 inputs: 102400 bytes, 327 rows in 32 MiB, so 256.
+    assert kp._default_batch_size(model(200, 128, 64)) == 256
+    assert kp._default_batch_size(model(2000, 256, 64)) == 64  # floor
+    # A stacked layer returns sequences: T x units values per row.
+    stacked = model(10, 3, [32, 32])
+    assert kp._row_bytes(stacked) == 4 * (10 * 3 + 10 * 32 + 32 + 1)
 
 
 def test_compiled_functions_freed_with_model(regressor, lagged_data):
@@ -438,3 +445,66 @@ def test_none_when_fitted_on_dataframe(regressor):
     named = copy.copy(regressor)
     named.feature_names_in_ = np.array(["a", "b", "c"], dtype=object)
     assert make_keras_predictor(named) is None
+
+
+# ------------------------------------------------------------ trusted batches
+def test_trusted_batches_skip_only_the_finiteness_check(regressor, lagged_data):
+    X = lagged_data[0].astype(np.float32)
+    predictor = make_keras_predictor(regressor, jit_compile=False)
+    assert predictor.accepts_trusted
+    expected = predictor(X, "predict")
+    assert_allclose(predictor(X, "predict", trusted=True), expected, rtol=1e-6)
+    X_nan = X.copy()
+    X_nan[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        predictor(X_nan, "predict")
+    out = predictor(X_nan, "predict", trusted=True)  # not checked: finite by making
+    assert np.isnan(out[0]) and np.isfinite(out[1:]).all()
+    with pytest.raises(ValueError, match="timesteps"):  # the shape still is
+        predictor(X[:, :4], "predict", trusted=True)
+
+
+def _hints_of_calls(monkeypatch):
+    calls = []
+    original = KerasPredictor.__call__
+
+    def recording(self, X_batch, method, **hints):
+        calls.append(hints.get("trusted", False))
+        return original(self, X_batch, method, **hints)
+
+    monkeypatch.setattr(KerasPredictor, "__call__", recording)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "params, trusted",
+    [
+        (dict(perturbation="gaussian"), True),
+        (dict(perturbation="shuffle"), True),
+        (dict(perturbation=lambda values, rng: values + 1.0), False),
+        (dict(perturbation="gaussian", mask_value=0.0), False),
+    ],
+    ids=["gaussian", "shuffle", "callable", "padded"],
+)
+def test_only_batches_of_builtin_perturbations_are_trusted(
+    monkeypatch, regressor, lagged_data, params, trusted
+):
+    X, y = lagged_data
+    if "mask_value" in params:  # every other sequence padded at its start
+        X = X.copy()
+        X[::2, :2] = 0.0
+    calls = _hints_of_calls(monkeypatch)
+    SequencePermutationImportance(
+        regressor, n_iter=2, effect="rms", random_state=0, **params
+    ).fit(X, y)
+    assert calls[0] is False  # the unperturbed data: the caller's array
+    assert len(calls) > 1 and all(c is trusted for c in calls[1:])
+
+
+def test_callable_returning_nan_is_still_rejected(regressor, lagged_data):
+    X, y = lagged_data
+    spi = SequencePermutationImportance(
+        regressor, perturbation=lambda values, rng: values * np.nan, effect="rms"
+    )
+    with pytest.raises(ValueError, match="NaN"):
+        spi.fit(X, y)
