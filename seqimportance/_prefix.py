@@ -409,11 +409,16 @@ class PrefixRunner:
                 picked_rows, samples = picked[fill], samples[fill]
             else:
                 picked_rows = picked
-            if m == size and np.all(np.diff(picked) == 1):  # in order: no gather
+            in_order = bool(np.all(np.diff(picked) == 1))
+            if in_order and m == size:  # no gather, no copy
                 x = preprocess(batch[first : first + m])
             else:
                 x = aligned_empty((size,) + batch.shape[1:], batch.dtype)
-                np.take(batch, picked_rows, axis=0, out=x)
+                if in_order:  # one block copy, then the padding rows
+                    x[:m] = batch[first : first + m]
+                    np.take(batch, picked_rows[m:], axis=0, out=x[m:])
+                else:
+                    np.take(batch, picked_rows, axis=0, out=x)
                 x = preprocess(x)
             x = np.ascontiguousarray(x)
             if start > 0:

@@ -178,18 +178,26 @@ def test_score_effect_equals_todays_path(data, full_path_only):
 
 
 # ------------------------------------------------------ the predictor's side
-def test_predictor_hint_equals_full_pass(data):
+@pytest.mark.parametrize(
+    "steps",
+    [[0, 3, 5, 1, 3, 2, 4], [0, 1, 2, 3, 3, 4, 5]],
+    ids=["copies-change-places", "in-order"],
+)
+@pytest.mark.parametrize("trusted", [False, True])
+def test_predictor_hint_equals_full_pass(data, steps, trusted):
     X, _ = data
     est = _regressor(data, model__units=[4, 3])
     predictor = make_keras_predictor(est, batch_size=32)  # sub-batches, padded
     rng = np.random.default_rng(0)
-    steps = np.array([0, 3, 5, 1, 3, 2, 4])  # sorted, copies change places
+    steps = np.array(steps)
     batch = np.concatenate([X] * len(steps))
     for j, t in enumerate(steps):
         rows = slice(j * len(X), (j + 1) * len(X))
         batch[rows, t:] += rng.normal(size=batch[rows, t:].shape).astype(np.float32)
     full = predictor(batch, "predict")
-    hinted = predictor(batch, "predict", reference=X, first_steps=steps)
+    hinted = predictor(
+        batch, "predict", reference=X, first_steps=steps, trusted=trusted
+    )
     assert_allclose(hinted, full, **F32)
     runner = predictor.compiled.prefix_runner(32, "auto")
     # One plain-graph function serves every start and sub-batch size.
@@ -213,7 +221,9 @@ def test_prefix_with_xla(data, monkeypatch):
     runner = predictor.compiled.prefix_runner(64, "auto")
     assert runner.xla_ok is True
     assert any(len(key) == 3 and key[2] is True for key in runner._functions)
-    hinted = predictor(batch, "predict", reference=X, first_steps=steps)
+    hinted = predictor(
+        batch, "predict", reference=X, first_steps=steps, trusted=trusted
+    )
     assert_allclose(hinted, full, **F32)
 
 
