@@ -18,22 +18,36 @@ model. The compiled predictor therefore (with ``jit_compile="auto"``):
   stays on the plain graph, and a one-shot explanation of a small model
   compiles nothing;
 - compiles in a background thread of the lowest scheduling priority
-  (:func:`start_background`), so that the compile runs on otherwise idle CPU
-  time and the plain graph keeps serving meanwhile; calls switch to XLA once
-  its outputs have been checked against the model's.
+  (:func:`request`), so that the plain graph keeps serving meanwhile; calls
+  switch to XLA once its outputs have been checked against the model's;
+- starts that compile when the process is idle (no compiled call for
+  :data:`IDLE_S`), or at once when the plain graph has spent
+  :data:`XLA_AFTER_SECONDS` on the shape: a compile (1-3 s of CPU) that ran
+  beside short calls of many models of one architecture (the folds of
+  ``cv``, the candidates of a search) slowed every one of them, while the
+  speed-up comes later; within one long fit, the compile starts after its
+  first half second on the plain graph, as an online rent-or-buy choice.
 
-:func:`wait_for_background` waits for the pending compiles (tests, and
-benchmarks that time the steady state).
+:func:`wait_for_background` starts the compiles that wait for idle time and
+waits for them all (tests, and benchmarks that time the steady state).
 """
 
 import atexit
+import collections
+import contextlib
 import os
 import sys
 import threading
+import time
 
 __all__ = [
+    "IDLE_S",
     "XLA_AFTER_CALLS",
+    "XLA_AFTER_SECONDS",
     "XLA_MIN_WORK",
+    "hurry",
+    "request",
+    "serving",
     "start_background",
     "wait_for_background",
     "worth_xla",
@@ -49,6 +63,13 @@ XLA_MIN_WORK = 2**20
 # wait for).
 XLA_AFTER_CALLS = 2
 
+# Seconds of plain-graph calls of a batch shape after which its compile
+# starts even while calls go on.
+XLA_AFTER_SECONDS = 0.5
+
+# Seconds without a compiled call after which the process counts as idle.
+IDLE_S = 0.1
+
 # Seconds that the interpreter waits at exit for a compile under way (a
 # thread cannot be stopped inside XLA, and leaving it running while the
 # interpreter shuts down is unsafe).
@@ -56,6 +77,11 @@ _EXIT_WAIT_S = 30.0
 
 _THREADS = []
 _THREADS_LOCK = threading.Lock()
+
+# Compiles waiting for idle time: key -> (target, name); and the calls in
+# flight, with the end of the last one (time.monotonic()).
+_WAITING = collections.OrderedDict()
+_ACTIVITY = {"active": 0, "last_end": 0.0, "watcher": None}
 
 
 def worth_xla(n_rows, row_work):
@@ -118,8 +144,91 @@ def start_background(target, name="seqimportance-xla"):
     return thread
 
 
+@contextlib.contextmanager
+def serving():
+    """Mark a compiled call in flight: the process is not idle meanwhile."""
+    with _THREADS_LOCK:
+        _ACTIVITY["active"] += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _ACTIVITY["active"] -= 1
+            _ACTIVITY["last_end"] = time.monotonic()
+
+
+def request(key, target, spent_s, name="seqimportance-xla"):
+    """Compile in the background: now, or once the process is idle.
+
+    Parameters
+    ----------
+    key : hashable
+        Identifies the compile for :func:`hurry`.
+    target : callable
+        The compile; takes no argument.
+    spent_s : float
+        Seconds the plain graph has spent on the shape so far. From
+        :data:`XLA_AFTER_SECONDS` on, the compile starts at once.
+    name : str
+        Thread name.
+    """
+    if spent_s >= XLA_AFTER_SECONDS:
+        start_background(target, name)
+        return
+    with _THREADS_LOCK:
+        _WAITING[key] = (target, name)
+        if _ACTIVITY["watcher"] is None:
+            _ACTIVITY["watcher"] = threading.Thread(
+                target=_watch_for_idle, name="seqimportance-idle", daemon=True
+            )
+            _ACTIVITY["watcher"].start()
+
+
+def hurry(key, spent_s):
+    """Start a waiting compile at once if the plain graph has spent enough on it.
+
+    Parameters
+    ----------
+    key : hashable
+        As given to :func:`request`; a compile no longer waiting is left
+        alone.
+    spent_s : float
+        Seconds the plain graph has spent on the shape so far.
+    """
+    if spent_s < XLA_AFTER_SECONDS:
+        return
+    with _THREADS_LOCK:
+        entry = _WAITING.pop(key, None)
+    if entry is not None:
+        start_background(*entry)
+
+
+def _watch_for_idle():
+    """Start the waiting compiles, one by one, whenever the process is idle."""
+    while True:
+        time.sleep(IDLE_S / 4)
+        with _THREADS_LOCK:
+            if not _WAITING:
+                _ACTIVITY["watcher"] = None
+                return
+            busy = _ACTIVITY["active"] > 0 or any(t.is_alive() for t in _THREADS)
+            quiet = time.monotonic() - _ACTIVITY["last_end"]
+            if busy or quiet < IDLE_S:
+                continue
+            _, (target, name) = _WAITING.popitem(last=False)
+        start_background(target, name)
+
+
+def _start_waiting():
+    with _THREADS_LOCK:
+        waiting = list(_WAITING.values())
+        _WAITING.clear()
+    for target, name in waiting:
+        start_background(target, name)
+
+
 def wait_for_background(timeout=None):
-    """Wait until the background compiles started so far have finished.
+    """Start the compiles waiting for idle time, and wait until all have finished.
 
     Parameters
     ----------
@@ -132,8 +241,11 @@ def wait_for_background(timeout=None):
     done : bool
         Whether none is still running.
     """
-    import time
+    _start_waiting()
+    return _join(timeout)
 
+
+def _join(timeout):
     deadline = None if timeout is None else time.monotonic() + timeout
     with _THREADS_LOCK:
         threads = list(_THREADS)
@@ -143,4 +255,11 @@ def wait_for_background(timeout=None):
     return not any(t.is_alive() for t in threads)
 
 
-atexit.register(wait_for_background, _EXIT_WAIT_S)
+def _at_exit():
+    """Drop the compiles not yet started; wait for those under way."""
+    with _THREADS_LOCK:
+        _WAITING.clear()
+    _join(_EXIT_WAIT_S)
+
+
+atexit.register(_at_exit)

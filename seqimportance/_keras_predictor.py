@@ -50,13 +50,14 @@ post-processing, so the predictor returns what ``predict`` /
 
 import collections
 import threading
+import time
 import uuid
 import weakref
 
 import numpy as np
 
 from . import _compile_policy as compile_policy
-from ._compile_policy import start_background, worth_xla
+from ._compile_policy import worth_xla
 from ._prefix import PrefixRunner, prefix_default_batch_size, recurrent_stack
 from ._shared_compiled import function_set
 from ._tensors import aligned_empty, as_tensor
@@ -274,9 +275,10 @@ class _CompiledModel:
             function = self._functions.get(xla_key)
             if function is not None:
                 return self._run(xla_key, function, x, share)
+        started = time.perf_counter()
         out = self._call((None, x.dtype.str, False), x, jit_compile, share)
         if jit_compile == "auto":
-            self._maybe_compile_xla(x)
+            self._maybe_compile_xla(x, time.perf_counter() - started)
         return out
 
     def _call(self, key, x, jit_compile, share=False):
@@ -320,19 +322,32 @@ class _CompiledModel:
             self._set.xla_ok = self._agrees(x, out)
         return function, out, self._set.xla_ok
 
-    def _maybe_compile_xla(self, x):
-        """Compile XLA for ``x``'s shape in the background, if worth it."""
+    def _maybe_compile_xla(self, x, seconds):
+        """Compile XLA for ``x``'s shape in the background, if worth it.
+
+        ``seconds``: how long the plain graph took on ``x``.
+        """
         key = (x.shape, x.dtype.str, True)
         if self.xla_ok is False or not worth_xla(x.shape[0], self.row_work):
             return
         pending = self._set.pending
         with self._lock:
             self._set.calls[key] += 1
+            self._set.spent[key] += seconds
+            spent = self._set.spent[key]
             if self._set.calls[key] < compile_policy.XLA_AFTER_CALLS:
                 return
-            if key in pending or key in self._functions:
+            if key in self._functions:
                 return
-            pending.add(key)
+            token = pending.get(key)
+            if token is None:
+                token = pending[key] = object()
+                new = True
+            else:
+                new = False
+        if not new:  # requested already: maybe it should start now
+            compile_policy.hurry(token, spent)
+            return
         sample = np.array(x)  # the caller may reuse its buffer
 
         def compile_xla():
@@ -346,9 +361,9 @@ class _CompiledModel:
                 self._set.xla_ok, self._set.xla_error = False, exc
             finally:
                 with self._lock:
-                    pending.discard(key)
+                    pending.pop(key, None)
 
-        start_background(compile_xla)
+        compile_policy.request(token, compile_xla, spent)
 
     def _agrees(self, x, out):
         """Whether XLA outputs match an eager call of the model on a few rows."""
@@ -611,23 +626,24 @@ class KerasPredictor:
                 f"{type(self.estimator).__name__} has no method {method!r}; it has "
                 f"{sorted(self.methods)}."
             )
-        if (
-            reference is not None
-            and first_steps is not None
-            and np.any(np.asarray(first_steps) > 0)
-            and self.uses_first_steps
-        ):
-            runner = self._prefix_runner()
-            raw = runner.raw_outputs(
-                X_batch_3d,
-                reference,
-                first_steps,
-                self._preprocess(trusted),
-                lambda n_rows: _sub_batch_rows(n_rows, runner.batch_size),
-                share=trusted,
-            )
-        else:
-            raw = self.raw_outputs(X_batch_3d, trusted)
+        with compile_policy.serving():  # not idle: compiles wait
+            if (
+                reference is not None
+                and first_steps is not None
+                and np.any(np.asarray(first_steps) > 0)
+                and self.uses_first_steps
+            ):
+                runner = self._prefix_runner()
+                raw = runner.raw_outputs(
+                    X_batch_3d,
+                    reference,
+                    first_steps,
+                    self._preprocess(trusted),
+                    lambda n_rows: _sub_batch_rows(n_rows, runner.batch_size),
+                    share=trusted,
+                )
+            else:
+                raw = self.raw_outputs(X_batch_3d, trusted)
         return self.inference.postprocess(raw, method)
 
     def __repr__(self):

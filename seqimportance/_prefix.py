@@ -29,12 +29,13 @@ XLA, one compile per shape, as for full passes.
 
 import collections
 import threading
+import time
 import weakref
 
 import numpy as np
 
 from . import _compile_policy as compile_policy
-from ._compile_policy import start_background, worth_xla
+from ._compile_policy import worth_xla
 from ._tensors import aligned_empty, as_tensor
 
 __all__ = [
@@ -166,8 +167,9 @@ class PrefixRunner:
         self.jit_compile = jit_compile
         self.n_timesteps = int(model.inputs[0].shape[1])
         self._functions = {}
-        self._pending = set()
+        self._pending = {}  # XLA key -> its compile's token, waiting or running
         self._calls = collections.Counter()  # plain-graph calls per XLA key
+        self._spent = collections.Counter()  # their seconds
         self._lock = threading.Lock()
         self._baseline = None  # (reference, states, last-layer sequence)
         self.xla_ok = None
@@ -328,23 +330,35 @@ class PrefixRunner:
                     function = self._functions[key] = self._new_suffix_function(
                         x.shape, x.dtype, False
                     )
+            started = time.perf_counter()
             out = function(x_in, np.int32(start), states, base_seq).numpy()
             if self.jit_compile == "auto":
-                self._maybe_compile_xla(x, start, states, base_seq, out)
+                seconds = time.perf_counter() - started
+                self._maybe_compile_xla(x, start, states, base_seq, out, seconds)
             return out
         return function(x_in, np.int32(start), states, base_seq).numpy()
 
-    def _maybe_compile_xla(self, x, start, states, base_seq, expected):
+    def _maybe_compile_xla(self, x, start, states, base_seq, expected, seconds):
         key = (x.shape, x.dtype.str, True)
         if self.xla_ok is False or not worth_xla(x.shape[0], self.row_work or 0):
             return
         with self._lock:
             self._calls[key] += 1
+            self._spent[key] += seconds
+            spent = self._spent[key]
             if self._calls[key] < compile_policy.XLA_AFTER_CALLS:
                 return
-            if key in self._pending or key in self._functions:
+            if key in self._functions:
                 return
-            self._pending.add(key)
+            token = self._pending.get(key)
+            if token is None:
+                token = self._pending[key] = object()
+                new = True
+            else:
+                new = False
+        if not new:  # requested already: maybe it should start now
+            compile_policy.hurry(token, spent)
+            return
         args = (np.array(x), np.int32(start), [np.array(s) for s in states],
                 np.array(base_seq))
 
@@ -362,9 +376,9 @@ class PrefixRunner:
                 self.xla_ok = False
             finally:
                 with self._lock:
-                    self._pending.discard(key)
+                    self._pending.pop(key, None)
 
-        start_background(compile_xla, name="seqimportance-xla-prefix")
+        compile_policy.request(token, compile_xla, spent, "seqimportance-xla-prefix")
 
     def raw_outputs(
         self, batch, reference, first_steps, preprocess, rows, share=False

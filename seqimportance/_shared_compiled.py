@@ -143,8 +143,9 @@ class FunctionSet:
         self.stateless = stateless
         self.functions = {}
         self.lock = threading.Lock()
-        self.pending = set()  # XLA keys compiling in the background
+        self.pending = {}  # XLA key -> its compile's token, waiting or running
         self.calls = collections.Counter()  # plain-graph calls per XLA key
+        self.spent = collections.Counter()  # their seconds
         self.xla_ok = None
         self.xla_error = None
         self._local = threading.local()  # the model being served, for tracing

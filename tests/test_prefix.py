@@ -221,9 +221,7 @@ def test_prefix_with_xla(data, monkeypatch):
     runner = predictor.compiled.prefix_runner(64, "auto")
     assert runner.xla_ok is True
     assert any(len(key) == 3 and key[2] is True for key in runner._functions)
-    hinted = predictor(
-        batch, "predict", reference=X, first_steps=steps, trusted=trusted
-    )
+    hinted = predictor(batch, "predict", reference=X, first_steps=steps)
     assert_allclose(hinted, full, **F32)
 
 
