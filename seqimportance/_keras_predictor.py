@@ -30,14 +30,16 @@ compiled function of the fitted model:
   cross-validation and the candidates of a search trace and compile once,
   and found through a cache per fitted model (keyed weakly on ``model_``,
   so that a discarded model is freed);
-- ``B`` bounds the memory of one forward pass: a row keeps its input and
-  every layer's output (``T x units`` values for a layer that returns
-  sequences, ``units`` for one that returns its last step; see
-  :func:`_row_bytes`), and ``B`` is the largest power of two of rows within
-  32 MiB, between 64 and 8192. On CPU, the larger the batch, the fewer the
-  steps of the recurrent loop per row: an LSTM(64) over 50 steps under XLA
-  ran 320,000 rows in 6.2 s in batches of 2,048 rows, 5.9 s of 4,096 and
-  5.3-5.6 s of 8,000 on a 2-core machine (``benchmarks/README.md``);
+- ``B`` bounds the memory of one forward pass: a row keeps about
+  ``4 * T * (F + sum of the layers' widths)`` bytes of activations (an
+  LSTM(64) over 50 steps of 16 features: 16 KB under XLA, about 45 KB on the
+  plain graph, whose calls are therefore cut into pieces of a quarter the
+  rows). ``B`` is the largest power of two of rows within 128 MiB for XLA
+  calls and 32 MiB for plain-graph calls, between 64 and 8192. On CPU, the
+  larger the batch, the faster each step of the recurrent loop per row:
+  that LSTM(64) under XLA ran 320,000 rows in 6.4 s in batches of 2,048
+  rows, 5.9 s of 4,096 and 5.3 s of 8,000 on a 2-core machine (in
+  seqimportance; ``benchmarks/README.md``);
 - batches of perturbed copies, the package's own arrays built from
   validated data, skip the wrappers' finiteness check and go to TensorFlow
   without a copy (see :mod:`seqimportance._tensors`).
@@ -64,7 +66,8 @@ from ._tensors import aligned_empty, as_tensor
 
 __all__ = ["KerasPredictor", "make_keras_predictor"]
 
-_ACTIVATION_BUDGET_BYTES = 32 * 2**20
+_ACTIVATION_BUDGET_BYTES = 32 * 2**20  # a plain-graph call
+_XLA_BUDGET_BYTES = 128 * 2**20  # an XLA call
 _MIN_ROWS, _MAX_ROWS = 64, 8192
 _CHECK_ROWS = 64  # rows of the eager cross-check of XLA outputs
 
@@ -88,8 +91,8 @@ def make_keras_predictor(
         :func:`seqimportance._adapters.keras_inference`).
     batch_size : int or None, default=None
         Rows per compiled call, ``B``. None chooses it from the model's
-        estimated activation size (32 MiB per call, a power of two between 64
-        and 8192 rows).
+        estimated activation size (128 MiB per XLA call, 32 MiB per call of
+        the plain graph; a power of two between 64 and 8192 rows).
     jit_compile : {"auto", True, False}, default="auto"
         Whether to compile with XLA. "auto" serves from the plain graph at
         once and switches the large sub-batch shapes to XLA once compiled in
@@ -128,11 +131,15 @@ def make_keras_predictor(
     inference = keras_inference(estimator, input_ndim=input_ndim)
     if inference is None:
         return None
-    prefix_batch_size = batch_size
+    prefix_batch_size = plain_batch_size = batch_size
     if batch_size is None:
-        batch_size = _default_batch_size(inference.model)
+        plain_batch_size = _default_batch_size(inference.model)
+        batch_size = plain_batch_size
+        if jit_compile is not False:
+            batch_size = _default_batch_size(inference.model, _XLA_BUDGET_BYTES)
         prefix_batch_size = prefix_default_batch_size(inference.model)
     predictor = KerasPredictor(inference, int(batch_size), jit_compile)
+    predictor.plain_batch_size = int(plain_batch_size)
     if prefix_batch_size is not None:
         predictor.prefix_batch_size = int(prefix_batch_size)
     return predictor
@@ -156,30 +163,17 @@ def _row_work(model):
     return int(n_timesteps) * int(width)
 
 
-def _row_bytes(model):
-    """Bytes that one row keeps in a forward pass: its input and layer outputs.
+def _default_batch_size(model, budget_bytes=None):
+    """Rows per call whose estimated activations fit the memory budget.
 
-    A layer's output counts with its time axis where it has one (an LSTM
-    returning sequences keeps ``T x units`` values per row, one returning
-    its last step ``units``); a recurrent layer's work inside a step is
-    transient.
+    A row's activations are estimated as ``4 * T * (F + every layer's output
+    width)`` bytes (:func:`_row_work`): the forward pass keeps about that
+    much per row, layers that return only their last step included (an
+    LSTM(64) over 50 steps of 16 features measured 16 KB a row under XLA).
     """
-    shape = tuple(model.inputs[0].shape)
-    values = int(np.prod([d or 1 for d in shape[1:]]))
-    for layer in model.layers:
-        if type(layer).__name__ == "InputLayer":  # its output is the input
-            continue
-        try:
-            shape = layer.output.shape
-        except (AttributeError, ValueError):
-            continue
-        values += int(np.prod([d or 1 for d in shape[1:]]))
-    return 4 * values
-
-
-def _default_batch_size(model):
-    """Rows per call whose estimated activations fit the memory budget."""
-    rows = _ACTIVATION_BUDGET_BYTES // max(1, _row_bytes(model))
+    if budget_bytes is None:
+        budget_bytes = _ACTIVATION_BUDGET_BYTES
+    rows = budget_bytes // max(1, 4 * _row_work(model))
     rows = min(_MAX_ROWS, max(_MIN_ROWS, rows))
     return 1 << (int(rows).bit_length() - 1)  # a power of two
 
@@ -262,11 +256,13 @@ class _CompiledModel:
         functions = list(self._used.values())  # other threads may add some
         return sum(f.experimental_get_tracing_count() for f in functions)
 
-    def __call__(self, x, jit_compile, share=False):
+    def __call__(self, x, jit_compile, share=False, plain_rows=None):
         """Outputs of the model for ``x``, a batch of one of the padded shapes.
 
         ``share``: ``x`` is the package's own scratch array, whose memory may
         go to TensorFlow without a copy (see :mod:`seqimportance._tensors`).
+        ``plain_rows``: rows per call of the plain graph, which keeps more
+        per row than XLA; ``x`` is cut into pieces of at most that many.
         """
         xla_key = (x.shape, x.dtype.str, True)
         if jit_compile is True:
@@ -276,7 +272,14 @@ class _CompiledModel:
             if function is not None:
                 return self._run(xla_key, function, x, share)
         started = time.perf_counter()
-        out = self._call((None, x.dtype.str, False), x, jit_compile, share)
+        plain_key = (None, x.dtype.str, False)
+        n_rows = x.shape[0]
+        step = n_rows if not plain_rows else min(n_rows, int(plain_rows))
+        pieces = [
+            self._call(plain_key, x[i : i + step], jit_compile, share)
+            for i in range(0, n_rows, step)
+        ]
+        out = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
         if jit_compile == "auto":
             self._maybe_compile_xla(x, time.perf_counter() - started)
         return out
@@ -475,6 +478,9 @@ class KerasPredictor:
         # Rows per call of the prefix path (None: batch_size); its activations
         # per row are smaller (see prefix_default_batch_size).
         self.prefix_batch_size = None
+        # Rows per call of the plain graph (None: batch_size), which keeps
+        # more per row than XLA.
+        self.plain_batch_size = None
 
     # Compiled functions cannot be pickled: a copy finds them by token (see
     # _compiled_for_token), so a worker compiles at most once per model.
@@ -533,7 +539,12 @@ class KerasPredictor:
                 x_full[:n] = x
                 x_full[n:] = 0
                 x = x_full
-            y = compiled(np.ascontiguousarray(x), self.jit_compile, share=trusted)
+            y = compiled(
+                np.ascontiguousarray(x),
+                self.jit_compile,
+                share=trusted,
+                plain_rows=self.plain_batch_size,
+            )
             if out is None:
                 out = np.empty((n_rows,) + y.shape[1:], dtype=y.dtype)
             out[start : start + n] = y[:n]

@@ -210,17 +210,32 @@ def test_default_batch_size_bounds_activation_memory():
         return build_recurrent_model(meta, {"optimizer": "adam", "loss": None},
                                      units=units)
 
-    # A row keeps its input, 50 x 16, and the last steps of LSTM(64) and
-    # Dense(1): 865 float32, 9698 rows in 32 MiB, so 8192.
-    assert kp._row_bytes(model(50, 16, 64)) == 4 * (50 * 16 + 64 + 1)
-    assert kp._default_batch_size(model(50, 16, 64)) == 8192
-    assert kp._default_batch_size(model(20, 16, 64)) == 8192  # capped
-    # 200 x 128 inputs: 102400 bytes, 327 rows in 32 MiB, so 256.
-    assert kp._default_batch_size(model(200, 128, 64)) == 256
-    assert kp._default_batch_size(model(2000, 256, 64)) == 64  # floor
-    # A stacked layer returns sequences: T x units values per row.
-    stacked = model(10, 3, [32, 32])
-    assert kp._row_bytes(stacked) == 4 * (10 * 3 + 10 * 32 + 32 + 1)
+    # 50 x (16 + 64 + 1) float32 per row: 2071 rows in 32 MiB, so 2048
+    # (the plain graph); 8285 in 128 MiB, so 8192 (XLA).
+    assert kp._default_batch_size(model(50, 16, 64)) == 2048
+    assert kp._default_batch_size(model(50, 16, 64), 128 * 2**20) == 8192
+    assert kp._default_batch_size(model(10, 3, 8)) == 8192  # capped
+    assert kp._default_batch_size(model(2000, 64, 256)) == 64  # floor
+
+
+def test_plain_graph_calls_cut_into_smaller_pieces(regressor, lagged_data):
+    X = lagged_data[0]  # 100 rows: one XLA-shaped sub-batch of 104 rows
+    predictor = make_keras_predictor(copy.deepcopy(regressor), batch_size=128)
+    predictor.plain_batch_size = 32
+    seen = []
+    original = kp._CompiledModel._run
+
+    def recording(self, key, function, x, share=False):
+        seen.append((key[2], len(x)))
+        return original(self, key, function, x, share)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kp._CompiledModel, "_run", recording)
+        out = predictor(X, "predict")
+    assert seen == [(False, 32), (False, 32), (False, 32), (False, 8)]
+    assert_allclose(out, regressor.predict(X), **F32)
+    default = make_keras_predictor(regressor)
+    assert default.plain_batch_size <= default.batch_size
 
 
 def test_compiled_functions_freed_with_model(regressor, lagged_data):
