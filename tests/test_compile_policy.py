@@ -10,6 +10,7 @@ from seqimportance import _compile_policy as policy
 
 @pytest.fixture(autouse=True)
 def fast_idle(monkeypatch):
+    assert policy.wait_for_background(timeout=120)  # other tests' compiles
     monkeypatch.setattr(policy, "IDLE_S", 0.05)
     yield
     assert policy.wait_for_background(timeout=30)
