@@ -42,6 +42,7 @@ import time
 
 __all__ = [
     "IDLE_S",
+    "ShapeCompiles",
     "XLA_AFTER_CALLS",
     "XLA_AFTER_SECONDS",
     "XLA_MIN_WORK",
@@ -201,6 +202,70 @@ def hurry(key, spent_s):
         entry = _WAITING.pop(key, None)
     if entry is not None:
         start_background(*entry)
+
+
+class ShapeCompiles:
+    """Plain-graph calls of each XLA batch shape, and the compiles they request.
+
+    Parameters
+    ----------
+    lock : threading.Lock
+        The lock of the functions served (held while counting).
+
+    Attributes
+    ----------
+    calls, spent : collections.Counter
+        Plain-graph calls of each XLA key, and their seconds.
+    pending : dict
+        XLA key -> token of its compile, waiting or running.
+    """
+
+    def __init__(self, lock):
+        self.lock = lock
+        self.calls = collections.Counter()
+        self.spent = collections.Counter()
+        self.pending = {}
+
+    def plain_call(self, key, seconds, compiled, make_compile, name):
+        """Count a plain-graph call of ``key``'s shape; request or hurry its compile.
+
+        Parameters
+        ----------
+        key : hashable
+            The XLA key of the shape.
+        seconds : float
+            How long the plain graph took.
+        compiled : callable
+            ``compiled(key) -> bool``: whether XLA serves the shape already.
+        make_compile : callable
+            Returns the compile (a callable without arguments); called once
+            per compile, when it is requested, outside the lock.
+        name : str
+            Thread name.
+        """
+        with self.lock:
+            self.calls[key] += 1
+            self.spent[key] += seconds
+            spent = self.spent[key]
+            if self.calls[key] < XLA_AFTER_CALLS or compiled(key):
+                return
+            token = self.pending.get(key)
+            new = token is None
+            if new:
+                token = self.pending[key] = object()
+        if not new:  # requested already: maybe it should start now
+            hurry(token, spent)
+            return
+        target = make_compile()
+
+        def compile_then_forget():
+            try:
+                target()
+            finally:
+                with self.lock:
+                    self.pending.pop(key, None)
+
+        request(token, compile_then_forget, spent, name)
 
 
 def _watch_for_idle():

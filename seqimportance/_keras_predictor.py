@@ -333,40 +333,26 @@ class _CompiledModel:
         key = (x.shape, x.dtype.str, True)
         if self.xla_ok is False or not worth_xla(x.shape[0], self.row_work):
             return
-        pending = self._set.pending
-        with self._lock:
-            self._set.calls[key] += 1
-            self._set.spent[key] += seconds
-            spent = self._set.spent[key]
-            if self._set.calls[key] < compile_policy.XLA_AFTER_CALLS:
-                return
-            if key in self._functions:
-                return
-            token = pending.get(key)
-            if token is None:
-                token = pending[key] = object()
-                new = True
-            else:
-                new = False
-        if not new:  # requested already: maybe it should start now
-            compile_policy.hurry(token, spent)
-            return
-        sample = np.array(x)  # the caller may reuse its buffer
 
-        def compile_xla():
-            model = self._model_ref()  # alive until the compile is done
-            try:
-                if model is not None:
-                    function, _, ok = self._try_xla(key, sample)
-                    if ok:
-                        self._functions[key] = function
-            except Exception as exc:  # the plain graph keeps serving
-                self._set.xla_ok, self._set.xla_error = False, exc
-            finally:
-                with self._lock:
-                    pending.pop(key, None)
+        def make_compile():
+            sample = np.array(x)  # the caller may reuse its buffer
 
-        compile_policy.request(token, compile_xla, spent)
+            def compile_xla():
+                model = self._model_ref()  # alive until the compile is done
+                try:
+                    if model is not None:
+                        function, _, ok = self._try_xla(key, sample)
+                        if ok:
+                            self._functions[key] = function
+                except Exception as exc:  # the plain graph keeps serving
+                    self._set.xla_ok, self._set.xla_error = False, exc
+
+            return compile_xla
+
+        self._set.compiles.plain_call(
+            key, seconds, self._functions.__contains__, make_compile,
+            "seqimportance-xla",
+        )
 
     def _agrees(self, x, out):
         """Whether XLA outputs match an eager call of the model on a few rows."""

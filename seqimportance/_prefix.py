@@ -27,7 +27,6 @@ dynamic start, so one function per sub-batch shape serves every start: with
 XLA, one compile per shape, as for full passes.
 """
 
-import collections
 import threading
 import time
 import weakref
@@ -167,10 +166,8 @@ class PrefixRunner:
         self.jit_compile = jit_compile
         self.n_timesteps = int(model.inputs[0].shape[1])
         self._functions = {}
-        self._pending = {}  # XLA key -> its compile's token, waiting or running
-        self._calls = collections.Counter()  # plain-graph calls per XLA key
-        self._spent = collections.Counter()  # their seconds
         self._lock = threading.Lock()
+        self._compiles = compile_policy.ShapeCompiles(self._lock)
         self._baseline = None  # (reference, states, last-layer sequence)
         self.xla_ok = None
         self.row_work = None
@@ -342,43 +339,32 @@ class PrefixRunner:
         key = (x.shape, x.dtype.str, True)
         if self.xla_ok is False or not worth_xla(x.shape[0], self.row_work or 0):
             return
-        with self._lock:
-            self._calls[key] += 1
-            self._spent[key] += seconds
-            spent = self._spent[key]
-            if self._calls[key] < compile_policy.XLA_AFTER_CALLS:
-                return
-            if key in self._functions:
-                return
-            token = self._pending.get(key)
-            if token is None:
-                token = self._pending[key] = object()
-                new = True
-            else:
-                new = False
-        if not new:  # requested already: maybe it should start now
-            compile_policy.hurry(token, spent)
-            return
-        args = (np.array(x), np.int32(start), [np.array(s) for s in states],
-                np.array(base_seq))
 
-        def compile_xla():
-            try:
-                function = self._new_suffix_function(x.shape, x.dtype, True)
-                out = function(*args).numpy()
-                scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-                ok = bool(np.allclose(out, expected, rtol=1e-4, atol=1e-5 * scale))
-                if self.xla_ok is None or not ok:
-                    self.xla_ok = ok
-                if ok:
-                    self._functions[key] = function
-            except Exception:  # the plain graph keeps serving
-                self.xla_ok = False
-            finally:
-                with self._lock:
-                    self._pending.pop(key, None)
+        def make_compile():
+            args = (np.array(x), np.int32(start), [np.array(s) for s in states],
+                    np.array(base_seq))
 
-        compile_policy.request(token, compile_xla, spent, "seqimportance-xla-prefix")
+            def compile_xla():
+                try:
+                    function = self._new_suffix_function(x.shape, x.dtype, True)
+                    out = function(*args).numpy()
+                    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+                    ok = bool(
+                        np.allclose(out, expected, rtol=1e-4, atol=1e-5 * scale)
+                    )
+                    if self.xla_ok is None or not ok:
+                        self.xla_ok = ok
+                    if ok:
+                        self._functions[key] = function
+                except Exception:  # the plain graph keeps serving
+                    self.xla_ok = False
+
+            return compile_xla
+
+        self._compiles.plain_call(
+            key, seconds, self._functions.__contains__, make_compile,
+            "seqimportance-xla-prefix",
+        )
 
     def raw_outputs(
         self, batch, reference, first_steps, preprocess, rows, share=False

@@ -26,6 +26,8 @@ import json
 import threading
 import weakref
 
+from ._compile_policy import ShapeCompiles
+
 __all__ = ["FunctionSet", "architecture_key", "function_set"]
 
 _SHARED = collections.OrderedDict()  # architecture key -> FunctionSet
@@ -143,9 +145,7 @@ class FunctionSet:
         self.stateless = stateless
         self.functions = {}
         self.lock = threading.Lock()
-        self.pending = {}  # XLA key -> its compile's token, waiting or running
-        self.calls = collections.Counter()  # plain-graph calls per XLA key
-        self.spent = collections.Counter()  # their seconds
+        self.compiles = ShapeCompiles(self.lock)  # plain calls -> XLA compiles
         self.xla_ok = None
         self.xla_error = None
         self._local = threading.local()  # the model being served, for tracing

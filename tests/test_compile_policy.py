@@ -79,3 +79,30 @@ def test_exit_drops_compiles_not_started(monkeypatch):
         policy.request(object(), target, spent_s=0.0)
         policy._at_exit()
     assert not started.wait(0.3)
+
+
+def test_shape_compiles_request_once_from_the_second_call():
+    compiles = policy.ShapeCompiles(threading.Lock())
+    made, done = [], threading.Event()
+
+    def make_compile():
+        made.append(1)
+        return done.set
+
+    def call(seconds):
+        compiles.plain_call("k", seconds, lambda key: False, make_compile, "t")
+
+    with policy.serving():
+        call(0.1)
+        assert not made  # one call: nothing requested
+        call(0.1)
+        call(0.1)
+        assert made == [1] and "k" in compiles.pending  # requested once, waiting
+        assert not done.wait(0.2)
+        call(policy.XLA_AFTER_SECONDS)  # enough plain-graph time: starts now
+        assert done.wait(10)
+    assert policy.wait_for_background(timeout=10)
+    assert made == [1] and "k" not in compiles.pending
+    assert compiles.calls["k"] == 4
+    compiles.plain_call("k", 1.0, lambda key: True, make_compile, "t")
+    assert made == [1]  # compiled already: nothing more
