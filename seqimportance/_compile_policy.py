@@ -47,6 +47,7 @@ __all__ = [
     "XLA_AFTER_SECONDS",
     "XLA_MIN_WORK",
     "hurry",
+    "outputs_agree",
     "request",
     "serving",
     "start_background",
@@ -101,6 +102,29 @@ def worth_xla(n_rows, row_work):
     bool
     """
     return int(n_rows) * int(row_work) >= XLA_MIN_WORK
+
+
+def outputs_agree(got, expected):
+    """Whether compiled outputs match the model's, up to float32 rounding.
+
+    Parameters
+    ----------
+    got, expected : array-like of the same shape
+        Outputs of a new compiled function, and of the model (or of the
+        function it replaces) on the same input.
+
+    Returns
+    -------
+    bool
+        ``allclose`` at rtol 1e-4 and atol 1e-5 times the largest output
+        magnitude (at least 1).
+    """
+    import numpy as np
+
+    got = np.asarray(got, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    return bool(np.allclose(got, expected, rtol=1e-4, atol=1e-5 * scale))
 
 
 def lower_thread_priority():

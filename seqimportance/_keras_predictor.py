@@ -62,13 +62,12 @@ from . import _compile_policy as compile_policy
 from ._compile_policy import worth_xla
 from ._prefix import PrefixRunner, prefix_default_batch_size, recurrent_stack
 from ._shared_compiled import function_set
-from ._tensors import aligned_empty, as_tensor
+from ._tensors import aligned_empty, as_tensor, rows_within
 
 __all__ = ["KerasPredictor", "make_keras_predictor"]
 
 _ACTIVATION_BUDGET_BYTES = 32 * 2**20  # a plain-graph call
 _XLA_BUDGET_BYTES = 128 * 2**20  # an XLA call
-_MIN_ROWS, _MAX_ROWS = 64, 8192
 _CHECK_ROWS = 64  # rows of the eager cross-check of XLA outputs
 
 # Compiled functions of each fitted Keras model. The functions hold the
@@ -173,9 +172,7 @@ def _default_batch_size(model, budget_bytes=None):
     """
     if budget_bytes is None:
         budget_bytes = _ACTIVATION_BUDGET_BYTES
-    rows = budget_bytes // max(1, 4 * _row_work(model))
-    rows = min(_MAX_ROWS, max(_MIN_ROWS, rows))
-    return 1 << (int(rows).bit_length() - 1)  # a power of two
+    return rows_within(budget_bytes, 4 * _row_work(model))
 
 
 def _sub_batch_rows(n_rows, batch_size):
@@ -360,10 +357,8 @@ class _CompiledModel:
         if model is None:
             return False
         rows = min(_CHECK_ROWS, x.shape[0])
-        expected = np.asarray(model(x[:rows], training=False), dtype=np.float64)
-        got = np.asarray(out[:rows], dtype=np.float64)
-        scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-        return bool(np.allclose(got, expected, rtol=1e-4, atol=1e-5 * scale))
+        expected = model(x[:rows], training=False)
+        return compile_policy.outputs_agree(out[:rows], expected)
 
 
 def _compiled_for(model):
@@ -554,12 +549,7 @@ class KerasPredictor:
         if self._cast is None:
             self._cast = False
             estimator = self.estimator
-            if (
-                type(self.inference).__name__ == "Inference"
-                and self.inference.input_ndim == 3
-                and _identity_encoder(estimator)
-                and hasattr(estimator, "n_timesteps_in_")
-            ):
+            if self._default_wrapper_input and hasattr(estimator, "n_timesteps_in_"):
                 import keras
 
                 dtype = np.dtype(keras.backend.floatx())
@@ -587,12 +577,22 @@ class KerasPredictor:
         """
         if self._prefix_ok is None:
             self._prefix_ok = bool(
-                type(self.inference).__name__ == "Inference"
-                and self.inference.input_ndim == 3
-                and _identity_encoder(self.estimator)
-                and self._prefix_runner() is not None
+                self._default_wrapper_input and self._prefix_runner() is not None
             )
         return self._prefix_ok
+
+    @property
+    def _default_wrapper_input(self):
+        """Whether the model gets the input as the package's wrappers make it.
+
+        By default they only validate and cast a 3-D batch, each timestep to
+        itself.
+        """
+        return bool(
+            type(self.inference).__name__ == "Inference"
+            and self.inference.input_ndim == 3
+            and _identity_encoder(self.estimator)
+        )
 
     def __call__(
         self, X_batch_3d, method, *, reference=None, first_steps=None, trusted=False

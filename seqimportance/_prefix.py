@@ -35,7 +35,7 @@ import numpy as np
 
 from . import _compile_policy as compile_policy
 from ._compile_policy import worth_xla
-from ._tensors import aligned_empty, as_tensor
+from ._tensors import aligned_empty, as_tensor, rows_within
 
 __all__ = [
     "PrefixRunner",
@@ -68,7 +68,6 @@ def first_perturbed_steps(units, n_timesteps):
 
 
 _ACTIVATION_BUDGET_BYTES = 32 * 2**20
-_MIN_ROWS, _MAX_ROWS = 64, 8192
 
 
 def prefix_default_batch_size(model):
@@ -88,9 +87,7 @@ def prefix_default_batch_size(model):
     width += sum(int(x.units) * _RECURRENT[type(x).__name__] for x in recurrent)
     if recurrent[-1].return_sequences:
         width += n_timesteps * int(recurrent[-1].units)
-    rows = _ACTIVATION_BUDGET_BYTES // max(1, 4 * width)
-    rows = min(_MAX_ROWS, max(_MIN_ROWS, rows))
-    return 1 << (int(rows).bit_length() - 1)
+    return rows_within(_ACTIVATION_BUDGET_BYTES, 4 * width)
 
 
 def _is_builtin(layer):
@@ -348,10 +345,7 @@ class PrefixRunner:
                 try:
                     function = self._new_suffix_function(x.shape, x.dtype, True)
                     out = function(*args).numpy()
-                    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-                    ok = bool(
-                        np.allclose(out, expected, rtol=1e-4, atol=1e-5 * scale)
-                    )
+                    ok = compile_policy.outputs_agree(out, expected)
                     if self.xla_ok is None or not ok:
                         self.xla_ok = ok
                     if ok:

@@ -13,12 +13,13 @@ others as before.
 
 Only the package's own scratch arrays go through :func:`as_tensor` (see
 :class:`~seqimportance._keras_predictor.KerasPredictor`): a caller's data is
-never shared with TensorFlow.
+never shared with TensorFlow. :func:`rows_within` sizes the batches of one
+compiled call by a memory budget.
 """
 
 import numpy as np
 
-__all__ = ["ALIGNMENT", "aligned_empty", "as_tensor"]
+__all__ = ["ALIGNMENT", "aligned_empty", "as_tensor", "rows_within"]
 
 # Bytes: TensorFlow's EIGEN_MAX_ALIGN_BYTES on AVX-512 builds (larger than on
 # others, so enough for all).
@@ -91,3 +92,34 @@ def as_tensor(x):
         except Exception:  # an older TensorFlow or numpy: copy instead
             pass
     return tf.convert_to_tensor(x)
+
+
+# Rows of one compiled call: at least enough to hide the call overhead, at
+# most where larger batches stop paying off on CPU.
+MIN_ROWS, MAX_ROWS = 64, 8192
+
+
+def rows_within(budget_bytes, row_bytes):
+    """Rows per call whose activations fit ``budget_bytes``: a power of two.
+
+    Parameters
+    ----------
+    budget_bytes : int
+    row_bytes : int
+        Estimated activation bytes of one row.
+
+    Returns
+    -------
+    rows : int
+        The largest power of two of rows within the budget, between
+        :data:`MIN_ROWS` and :data:`MAX_ROWS`.
+
+    Examples
+    --------
+    >>> from seqimportance._tensors import rows_within
+    >>> rows_within(32 * 2**20, 16200), rows_within(2**20, 10**9)
+    (2048, 64)
+    """
+    rows = int(budget_bytes) // max(1, int(row_bytes))
+    rows = min(MAX_ROWS, max(MIN_ROWS, rows))
+    return 1 << (rows.bit_length() - 1)
