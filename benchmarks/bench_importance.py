@@ -27,7 +27,7 @@ change of the predictions):
 - W2: 4,000 x 50 x 16, LSTM(64) -> Dense(1) (``SequenceModelRegressor``),
   16 x 5 = 80 copies of 12.8 MB;
 - W2T: W2 with ``axis="timestep"``: 50 timesteps x 5 repeats = 250 copies
-  (prefix-state reuse, :mod:`seqimportance._prefix`); W2T3: the same with
+  (prefix-state reuse, :mod:`seqimportance.keras._prefix`); W2T3: the same with
   LSTM(32) x 3; W2B: ``axis="both"`` on 250 of W2's sequences (800 cells x 5
   = 4,000 copies, W2T's million rows). These three are timed in one process
   only (limit and seqimportance in turn), the limit without XLA in batches
@@ -259,7 +259,7 @@ def _eli5(X, est, n_columns):
 
 def _wait_for_background_compiles():
     try:
-        from seqimportance._compile_policy import wait_for_background
+        from seqimportance.keras._compile_policy import wait_for_background
     except ImportError:  # a version without background compiles
         return
     wait_for_background()

@@ -8,23 +8,15 @@ The Keras wrappers are imported on first use, so ``import seqimportance``
 does not start TensorFlow.
 """
 
-import importlib
-
 from . import datasets
-from ._importance import SequencePermutationImportance
-from ._long_frame import from_long_frame
-from ._padding import pad_sequences
-from ._pimp import permutation_test_importance
-from ._scaler import SequenceScaler
-from ._search import make_importance_scorer
-from ._selection import SequenceSelectFromModel
 from ._version import __version__
-
-_LAZY = {
-    "SequenceModelRegressor": "._wrappers",
-    "SequenceModelClassifier": "._wrappers",
-    "build_recurrent_model": "._builder",
-}
+from .core._padding import pad_sequences
+from .inspection._importance import SequencePermutationImportance
+from .inspection._pimp import permutation_test_importance
+from .inspection._search import make_importance_scorer
+from .inspection._selection import SequenceSelectFromModel
+from .preprocessing._long_frame import from_long_frame
+from .preprocessing._scaler import SequenceScaler
 
 __all__ = [
     "SequenceModelClassifier",
@@ -43,17 +35,24 @@ __all__ = [
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        module = importlib.import_module(_LAZY[name], __name__)
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # The Keras layer is imported on first use of one of its names.
+    if name in ("SequenceModelRegressor", "SequenceModelClassifier"):
+        from .keras import _wrappers as module
+    elif name == "build_recurrent_model":
+        from .keras import _builder as module
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
 
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
 
 
-# Register the eli5 display (explain_weights) for SequencePermutationImportance.
-from . import _eli5  # noqa: E402,F401
+# Register the eli5 display (explain_weights) for SequencePermutationImportance:
+# at once if eli5 is imported, else right after its import.
+from .display._eli5 import install_eli5_display  # noqa: E402
+
+install_eli5_display(SequencePermutationImportance)

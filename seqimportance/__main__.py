@@ -17,7 +17,7 @@ def build_parser():
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from . import _demo
+    from .cli import _demo
 
     demo = commands.add_parser(
         "demo",
@@ -47,7 +47,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    from ._demo import run_demo
+    from .cli._demo import run_demo
 
     run_demo(args)
     return 0

@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 @pytest.fixture
 def compiled_calls(monkeypatch):
     """Rows of every call of the compiled Keras predictor, in call order."""
-    from seqimportance._keras_predictor import KerasPredictor
+    from seqimportance.keras._predictor import KerasPredictor
 
     calls = []
     original = KerasPredictor.__call__

@@ -20,7 +20,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from seqimportance import SequencePermutationImportance
-from seqimportance._validation import check_sequences
+from seqimportance.core._validation import check_sequences
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402

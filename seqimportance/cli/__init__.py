@@ -1,0 +1,1 @@
+"""Entry points: the command line (``python -m seqimportance``) and the demo."""

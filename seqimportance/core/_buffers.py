@@ -1,0 +1,92 @@
+"""Buffers of the importance loop: aligned batches and memory-bounded batch sizes.
+
+The evaluator writes every perturbed copy into a batch allocated by
+:func:`aligned_empty`, aligned to :data:`ALIGNMENT` bytes, so that a compiled
+predictor can hand the batch to its framework without a copy where
+:func:`shareable` says so (see :mod:`seqimportance.keras._tensors`).
+:func:`rows_within` sizes the batches of one compiled call by a memory budget.
+Pure numpy.
+"""
+
+import numpy as np
+
+__all__ = ["ALIGNMENT", "aligned_empty", "rows_within", "shareable"]
+
+# Bytes: TensorFlow's EIGEN_MAX_ALIGN_BYTES on AVX-512 builds (larger than on
+# others, so enough for all).
+ALIGNMENT = 64
+
+# Below this size, copying costs less than the DLPack round trip.
+_MIN_SHARED_BYTES = 2**20
+
+_SHARED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def aligned_empty(shape, dtype):
+    """An uninitialised array whose data starts on an :data:`ALIGNMENT` boundary.
+
+    Parameters
+    ----------
+    shape : tuple of int
+    dtype : dtype
+
+    Returns
+    -------
+    array : ndarray
+        C-contiguous; a view of a slightly larger byte buffer.
+
+    Examples
+    --------
+    >>> from seqimportance.core._buffers import ALIGNMENT, aligned_empty
+    >>> a = aligned_empty((1000, 7, 3), "float32")
+    >>> a.shape, a.ctypes.data % ALIGNMENT, a.flags.c_contiguous
+    ((1000, 7, 3), 0, True)
+    """
+    dtype = np.dtype(dtype)
+    n_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    buffer = np.empty(n_bytes + ALIGNMENT, dtype=np.uint8)
+    offset = (-buffer.ctypes.data) % ALIGNMENT
+    return buffer[offset : offset + n_bytes].view(dtype).reshape(shape)
+
+
+def shareable(x):
+    """Whether :func:`as_tensor` would hand ``x``'s memory over without a copy."""
+    return bool(
+        isinstance(x, np.ndarray)
+        and x.dtype in _SHARED_DTYPES
+        and x.nbytes >= _MIN_SHARED_BYTES
+        and x.flags.c_contiguous
+        and x.flags.writeable
+        and x.ctypes.data % ALIGNMENT == 0
+    )
+
+
+# Rows of one compiled call: at least enough to hide the call overhead, at
+# most where larger batches stop paying off on CPU.
+MIN_ROWS, MAX_ROWS = 64, 8192
+
+
+def rows_within(budget_bytes, row_bytes):
+    """Rows per call whose activations fit ``budget_bytes``: a power of two.
+
+    Parameters
+    ----------
+    budget_bytes : int
+    row_bytes : int
+        Estimated activation bytes of one row.
+
+    Returns
+    -------
+    rows : int
+        The largest power of two of rows within the budget, between
+        :data:`MIN_ROWS` and :data:`MAX_ROWS`.
+
+    Examples
+    --------
+    >>> from seqimportance.core._buffers import rows_within
+    >>> rows_within(32 * 2**20, 16200), rows_within(2**20, 10**9)
+    (2048, 64)
+    """
+    rows = int(budget_bytes) // max(1, int(row_bytes))
+    rows = min(MAX_ROWS, max(MIN_ROWS, rows))
+    return 1 << (rows.bit_length() - 1)
