@@ -54,7 +54,8 @@ def delegated_tags(tags, estimator):
         The meta-estimator's default tags, updated in place.
     estimator : estimator object, keras.Model or path of a .keras file
         The ``estimator`` parameter; a trained Keras model counts as the
-        :class:`~seqimportance.SequenceModelRegressor` it is explained as.
+        :class:`~seqimportance.SequenceModelRegressor` or
+        :class:`~seqimportance.SequenceModelClassifier` it is explained as.
 
     Returns
     -------
@@ -62,9 +63,12 @@ def delegated_tags(tags, estimator):
         ``tags``, updated.
     """
     if is_trained_model(estimator):
-        from ..keras._wrappers import SequenceModelRegressor
+        from ..keras._models import has_probability_head, is_keras_model
+        from ..keras._wrappers import SequenceModelClassifier, SequenceModelRegressor
 
-        estimator = SequenceModelRegressor()  # what a bare Keras model becomes
+        # what a bare Keras model becomes (a file is not loaded for its tags)
+        head = is_keras_model(estimator) and has_probability_head(estimator)
+        estimator = SequenceModelClassifier() if head else SequenceModelRegressor()
     inner = get_tags(estimator)
     tags.estimator_type = inner.estimator_type
     tags.target_tags = copy.deepcopy(inner.target_tags)
@@ -78,19 +82,27 @@ def delegated_tags(tags, estimator):
     return tags
 
 
-def as_estimator(estimator, cv):
-    """The estimator to explain: a bare Keras model becomes a fitted regressor.
+def as_estimator(estimator, cv, scoring=None):
+    """The estimator to explain: a bare Keras model becomes a fitted wrapper.
+
+    A model whose output is a softmax or sigmoid is read as a classifier
+    (:meth:`SequenceModelClassifier.from_model
+    <seqimportance.SequenceModelClassifier.from_model>`, classes ``0..k-1``),
+    any other as a regressor of its raw outputs.
 
     Parameters
     ----------
     estimator : estimator, keras.Model or path of a .keras file
     cv : the meta-estimator's ``cv``
+    scoring : str, callable or None, default=None
+        The scoring the importances use (None when they use no score): a
+        classification metric on a model that cannot be read as a classifier
+        is an error that names the fix.
 
     Returns
     -------
     estimator : estimator
-        ``estimator`` itself, or ``SequenceModelRegressor.from_model`` of the
-        Keras model (effects and scores then speak of the raw outputs).
+        ``estimator`` itself, or the ``from_model`` wrapper of the Keras model.
     """
     if not is_trained_model(estimator):
         return estimator
@@ -102,6 +114,37 @@ def as_estimator(estimator, cv):
             "refitted, e.g. SequenceModelRegressor(model=build_function) or "
             "SequenceModelClassifier(model=build_function)."
         )
-    from ..keras._wrappers import SequenceModelRegressor
+    from ..keras._models import has_probability_head, load_keras_model
+    from ..keras._wrappers import SequenceModelClassifier, SequenceModelRegressor
 
-    return SequenceModelRegressor.from_model(estimator)
+    model = load_keras_model(estimator)
+    if has_probability_head(model):
+        try:
+            return SequenceModelClassifier.from_model(model)
+        except ValueError:  # an output geometry a classifier cannot read
+            pass
+    if _is_classification_scoring(scoring):
+        raise ValueError(
+            f"scoring={scoring!r} needs a classifier, but the Keras model's output "
+            "is not read as one (no softmax or sigmoid output layer that "
+            "SequenceModelClassifier.from_model can read). Pass "
+            "SequenceModelClassifier.from_model(model, classes=[...]) as the "
+            "estimator, or use a regression score or effect='rms'."
+        )
+    return SequenceModelRegressor.from_model(model)
+
+
+def _is_classification_scoring(scoring):
+    """Whether ``scoring`` (a name or a scorer) is a classification metric."""
+    if scoring is None:
+        return False
+    if isinstance(scoring, str):
+        from sklearn.metrics import get_scorer
+
+        try:
+            scoring = get_scorer(scoring)
+        except ValueError:
+            return False
+    func = getattr(scoring, "_score_func", None)
+    module = getattr(func, "__module__", "") or ""
+    return module.endswith(("metrics._classification", "metrics._ranking"))

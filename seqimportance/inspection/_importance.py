@@ -11,7 +11,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, St
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _get_feature_names, check_is_fitted
 
-from ..core._layouts import DATA_FORMATS, for_evaluation, to_channels_last
+from ..core._layouts import (
+    DATA_FORMATS,
+    estimator_input,
+    for_evaluation,
+    to_channels_last,
+    to_estimator_layout,
+)
 from ..core._masking import padding_mask, unit_support, warn_low_support
 from ..core._perturbation import (
     AXES,
@@ -57,10 +63,15 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         The model to explain: fitted when ``cv="prefit"``, otherwise fitted
         here. It must accept the ``X`` given to :meth:`fit` (3-D, or 2-D).
         A trained ``keras.Model`` (or the path of one saved as ``.keras``)
-        is explained as :meth:`SequenceModelRegressor.from_model
-        <seqimportance.SequenceModelRegressor.from_model>` would wrap it:
-        effects and scores speak of its raw outputs; it needs
-        ``cv="prefit"``.
+        is explained as :meth:`SequenceModelClassifier.from_model
+        <seqimportance.SequenceModelClassifier.from_model>` would wrap it
+        when its output layer is a softmax or sigmoid (so ``"accuracy"``,
+        ``"roc_auc"`` and ``"neg_log_loss"`` work, with classes ``0..k-1``),
+        else as :meth:`SequenceModelRegressor.from_model
+        <seqimportance.SequenceModelRegressor.from_model>` would (effects and
+        scores speak of its raw outputs); it needs ``cv="prefit"``. For other
+        class labels pass ``SequenceModelClassifier.from_model(model,
+        classes=...)`` instead.
     scoring : str, callable or None, default=None
         Scorer for ``effect="score"``, as in scikit-learn: a scorer name
         (``"roc_auc"``, ``"neg_mean_squared_error"``, ...), a callable
@@ -151,14 +162,20 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         For ``"rms"`` and ``"mae"`` classifiers are compared on
         ``predict_proba`` if they have it, else ``decision_function``, else
         ``predict``; other estimators on ``predict``.
-    data_format : {"channels_last", "channels_first"}, default="channels_last"
+    data_format : {"channels_last", "channels_first", "flattened"}, \
+            default="channels_last"
         Layout of 3-D ``X``, with Keras's names: ``"channels_last"`` is
         ``(n_samples, n_timesteps, n_features)``; ``"channels_first"`` is
         ``(n_samples, n_channels, n_timesteps)``, the layout of aeon, sktime
-        and tsai. The estimator always receives ``X`` in the layout given,
-        and units, names and ``n_features_in_`` speak of features (channels)
-        and timesteps either way. 2-D ``X`` is one timestep per sample in
-        both.
+        and tsai. The estimator receives ``X`` in the layout given, and
+        units, names and ``n_features_in_`` speak of features (channels) and
+        timesteps either way. 2-D ``X`` is one timestep per sample in both.
+        ``"flattened"``: ``X`` is given as ``(n_samples, n_timesteps,
+        n_features)`` and the estimator receives (and, with ``cv``, is fitted
+        on) ``X.reshape(n_samples, n_timesteps * n_features)``, timestep by
+        timestep: models on flattened windows, such as Keras 3's
+        ``keras.wrappers.SKLearnRegressor`` with a ``Reshape`` as first layer,
+        or gradient boosting on lag windows.
     max_samples : int or float, default=1.0
         Samples evaluated per repeat, as in
         :func:`sklearn.inspection.permutation_importance`: an int is a
@@ -350,10 +367,15 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             The fitted meta-estimator.
         """
         self._validate_params()
-        estimator = as_estimator(self.estimator, self.cv)
+        estimator = as_estimator(
+            self.estimator, self.cv, self.scoring if self.effect == "score" else None
+        )
         input_ndim = np.ndim(X) if hasattr(X, "shape") else np.asarray(X).ndim
         X_given = check_sequences(X, estimator=self)
         X3d = to_channels_last(X_given, self.data_format)
+        X_fit, X_fit_3d, fit_ndim = estimator_input(
+            X, X_given, input_ndim, self.data_format
+        )
         valid = padding_mask(X3d, self.mask_value)
         if y is not None:
             check_consistent_length(X3d, y)
@@ -392,11 +414,11 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         folds = iter_folds(
             estimator,
             self.cv,
-            X,
-            X_given,
+            X_fit,
+            X_fit_3d,
             X3d,
             y,
-            input_ndim,
+            fit_ndim,
             fit_params,
             self._split_sizes,
         )
@@ -419,7 +441,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
             if self.cv in ("prefit", None):
                 estimator_ = fitted
             elif self.refit:
-                estimator_ = clone(estimator).fit(X, y, **fit_params)
+                estimator_ = clone(estimator).fit(X_fit, y, **fit_params)
         finally:
             progress.close()
 
@@ -495,30 +517,35 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
     def predict(self, X):
         """Predict with ``estimator_``."""
         check_is_fitted(self)
+        X = to_estimator_layout(X, self.data_format)
         return self.estimator_.predict(X)
 
     @available_if(estimator_has("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities from ``estimator_``."""
         check_is_fitted(self)
+        X = to_estimator_layout(X, self.data_format)
         return self.estimator_.predict_proba(X)
 
     @available_if(estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
         """Log class probabilities from ``estimator_``."""
         check_is_fitted(self)
+        X = to_estimator_layout(X, self.data_format)
         return self.estimator_.predict_log_proba(X)
 
     @available_if(estimator_has("decision_function"))
     def decision_function(self, X):
         """Decision function of ``estimator_``."""
         check_is_fitted(self)
+        X = to_estimator_layout(X, self.data_format)
         return self.estimator_.decision_function(X)
 
     @available_if(estimator_has("score"))
     def score(self, X, y=None, **kwargs):
         """Score of ``estimator_`` on ``(X, y)``."""
         check_is_fitted(self)
+        X = to_estimator_layout(X, self.data_format)
         return self.estimator_.score(X, y, **kwargs)
 
     @property

@@ -3,8 +3,11 @@
 :func:`keras_inference` recognises the estimators whose predictions are a
 Keras model's outputs between a known pre-processing of the input and a known
 post-processing of the outputs: the package's wrappers, scikeras's own
-``KerasClassifier`` / ``KerasRegressor`` (with any ``model=`` function), and a
-:class:`~sklearn.pipeline.Pipeline` of transformers ending in either. It
+``KerasClassifier`` / ``KerasRegressor`` (with any ``model=`` function), Keras
+3's own ``keras.wrappers.SKLearnRegressor`` / ``SKLearnClassifier``, a
+:class:`~sklearn.pipeline.Pipeline` of transformers ending in one, and any of
+these behind a layout wrapper (channels-first or flattened input, see
+:mod:`seqimportance.core._layouts`). It
 returns an :class:`Inference` for :mod:`seqimportance.keras._predictor`, or
 None, and the caller then uses the public methods.
 
@@ -13,6 +16,9 @@ Nothing here imports Keras unless Keras is already imported.
 
 import sys
 
+import numpy as np
+
+from ..core._layouts import LayoutEstimator
 from ..core._validation import as_input_ndim
 
 __all__ = ["Inference", "keras_inference"]
@@ -93,6 +99,60 @@ class _PipelineInference(Inference):
         return self.final.postprocess(raw, method)
 
 
+class _KerasWrapperInference(Inference):
+    """Keras 3's ``keras.wrappers.SKLearnRegressor`` / ``SKLearnClassifier``.
+
+    Their ``predict`` is ``_reverse_process_target(model_.predict(X))`` of
+    validated 2-D ``X``, and a classifier's ``decision_function`` the raw
+    outputs. The batches come validated from the importance code, so the
+    pre-processing is the conversion to an array.
+    """
+
+    def _preprocess(self, X):
+        return np.asarray(X)
+
+    def postprocess(self, raw, method):
+        if method == "decision_function":
+            return raw
+        return self.estimator._reverse_process_target(raw)
+
+
+class _LayoutInference(Inference):
+    """An estimator behind a layout wrapper: convert, then its own inference."""
+
+    def __init__(self, wrapper, inner):
+        super().__init__(wrapper, inner.model, inner.methods, input_ndim=3)
+        self.inner = inner
+
+    def preprocess(self, X_batch_3d):
+        return self.inner._preprocess(self.estimator.to_estimator(X_batch_3d))
+
+    def postprocess(self, raw, method):
+        return self.inner.postprocess(raw, method)
+
+
+def _keras_wrapper_inference(estimator, input_ndim):
+    """Inference of a fitted ``keras.wrappers.SKLearn*`` estimator, or None."""
+    wrappers = getattr(sys.modules.get("keras"), "wrappers", None)
+    bases = tuple(
+        getattr(wrappers, name, None) for name in ("SKLearnRegressor", "SKLearnClassifier")
+    )
+    bases = tuple(b for b in bases if b is not None)
+    if not bases or not isinstance(estimator, bases):
+        return None
+    model = _usable_model(getattr(estimator, "model_", None))
+    if model is None or not hasattr(estimator, "_target_encoder"):
+        return None
+    methods = ["predict"]
+    if hasattr(estimator, "decision_function"):
+        methods.append("decision_function")
+    if any(hasattr(estimator, m) for m in ("predict_proba", "predict_log_proba")):
+        return None
+    if not _own_methods(type(estimator), methods + ["_reverse_process_target"], "keras."):
+        return None
+    return _KerasWrapperInference(estimator, model, methods, input_ndim)
+
+
 def _own_methods(cls, names, module_prefix):
     return all(
         (getattr(getattr(cls, name, None), "__module__", "") or "").startswith(
@@ -129,7 +189,10 @@ def _served_methods(estimator):
 
 
 def _estimator_inference(estimator, input_ndim):
-    """Inference of a fitted Keras wrapper (ours or scikeras's), or None."""
+    """Inference of a fitted Keras wrapper (ours, scikeras's or Keras's), or None."""
+    keras_wrapper = _keras_wrapper_inference(estimator, input_ndim)
+    if keras_wrapper is not None:
+        return keras_wrapper
     if not getattr(estimator, "initialized_", False):
         return None
     # Fitted on a DataFrame (2-D input with column names): the public methods
@@ -172,6 +235,10 @@ def keras_inference(estimator, input_ndim=3):
     if "keras" not in sys.modules:  # then no Keras model can be inside
         return None
     from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, LayoutEstimator):
+        inner = keras_inference(estimator.estimator, input_ndim=3)
+        return None if inner is None else _LayoutInference(estimator, inner)
 
     if type(estimator) is Pipeline:
         final = estimator.steps[-1][1]

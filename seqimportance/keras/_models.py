@@ -16,6 +16,7 @@ import numpy as np
 
 __all__ = [
     "fitted_from_model",
+    "has_probability_head",
     "is_keras_model",
     "is_trained_model",
     "load_keras_model",
@@ -122,6 +123,11 @@ def _output_layer_activation(model):
         if type(layer).__name__ not in ("Reshape", "Flatten", "Dropout"):
             return None
     return None
+
+
+def has_probability_head(model):
+    """Whether the model's output is a softmax or sigmoid: a classifier's."""
+    return _output_layer_activation(model) in ("softmax", "sigmoid")
 
 
 def _output_geometry(model):

@@ -36,6 +36,7 @@ import numpy as np
 from ..core._buffers import aligned_empty, rows_within
 from . import _compile_policy as compile_policy
 from ._compile_policy import worth_xla
+from ._quiet import package_function
 from ._tensors import as_tensor
 
 __all__ = [
@@ -209,6 +210,7 @@ class PrefixRunner:
             [tf.TensorSpec((rows, size), tf_dtype) for size in sizes],
             tf.TensorSpec((rows, n_timesteps, units if self.per_step else 0), tf_dtype),
         ]
+        suffix = package_function(suffix, "suffix")
         return tf.function(suffix, input_signature=signature, jit_compile=jit)
 
     def _last_output(self, states):
@@ -245,6 +247,7 @@ class PrefixRunner:
             return [a.stack() for a in arrays]
 
         signature = [tf.TensorSpec((None,) + tuple(shape[1:]), tf_dtype)]
+        all_states = package_function(all_states, "states")
         return tf.function(all_states, input_signature=signature)
 
     # ---------------------------------------------------------------- states

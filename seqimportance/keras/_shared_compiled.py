@@ -27,6 +27,7 @@ import threading
 import weakref
 
 from ._compile_policy import ShapeCompiles
+from ._quiet import package_function
 
 __all__ = ["FunctionSet", "architecture_key", "function_set"]
 
@@ -181,6 +182,7 @@ class FunctionSet:
                 )
             )
             signature = [weight_specs, x_spec]
+        infer = package_function(infer, "inference")
         return tf.function(infer, input_signature=signature, jit_compile=jit)
 
     def run(self, function, model, x):

@@ -40,11 +40,17 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         variance are left unscaled).
     copy : bool, default=True
         If False, try to transform float input in place.
-    data_format : {"channels_last", "channels_first"}, default="channels_last"
+    data_format : {"channels_last", "channels_first", "flattened"}, \
+            default="channels_last"
         Layout of 3-D input: ``(n_samples, n_timesteps, n_features)`` or
         ``(n_samples, n_channels, n_timesteps)`` (aeon, sktime, tsai), in
         which case each channel is standardised and the output keeps that
-        layout.
+        layout. ``"flattened"``: fitted on 3-D ``(n_samples, n_timesteps,
+        n_features)``; :meth:`transform` and :meth:`inverse_transform` take
+        such sequences or their flattened rows ``(n_samples, n_timesteps *
+        n_features)`` and give flattened rows, timestep by timestep, for a
+        model on flattened windows (Keras 3's ``keras.wrappers``, gradient
+        boosting) in a :class:`~sklearn.pipeline.Pipeline`.
 
     Attributes
     ----------
@@ -145,8 +151,17 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         first = not hasattr(self, "n_samples_seen_")
         _check_feature_names(self, X, reset=first)
+        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
         X = check_sequences(X, dtype=_FLOATS, estimator=self)
         X = to_channels_last(X, self.data_format)
+        if self.data_format == "flattened":
+            if first and ndim != 3:
+                raise ValueError(
+                    "SequenceScaler(data_format='flattened') is fitted on 3-D X "
+                    "(n_samples, n_timesteps, n_features), which tells it the "
+                    f"features; got {ndim}-D X of shape {X.shape[::2]}."
+                )
+            X = self._unflatten(X, ndim)
         if first:
             self.n_features_in_ = X.shape[2]
         else:
@@ -185,6 +200,25 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self.scale_ = None
         return self
 
+    def _unflatten(self, X3, ndim):
+        """Flattened rows ``(n, 1, T * F)`` as ``(n, T, F)``; 3-D X as it is."""
+        if ndim == 3:
+            return X3
+        width, n_features = X3.shape[2], self.n_features_in_
+        if width % n_features:
+            raise ValueError(
+                f"X has {width} columns, which are not flattened rows of "
+                f"{n_features} features (n_timesteps * {n_features} columns) as "
+                f"{type(self).__name__} was fitted on."
+            )
+        return X3.reshape(len(X3), width // n_features, n_features)
+
+    def _output(self, X3, ndim):
+        """``X3`` (channels-last view) back in the caller's layout."""
+        if self.data_format == "flattened":
+            return X3.reshape(len(X3), -1)
+        return as_input_ndim(to_channels_last(X3, self.data_format), ndim)
+
     def _checked(self, X, copy):
         check_is_fitted(self, "n_samples_seen_")
         _check_feature_names(self, X, reset=False)
@@ -194,6 +228,8 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X3 = check_sequences(X, dtype=_FLOATS, copy=copy, estimator=self)
         # A channels-first array is worked on through a channels-last view.
         X3 = to_channels_last(X3, self.data_format)
+        if self.data_format == "flattened":
+            X3 = self._unflatten(X3, ndim)
         check_sequence_shape(
             X3, None, self.n_features_in_, fitted_on=type(self).__name__
         )
@@ -213,14 +249,16 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_tr : ndarray of the shape of ``X``
-            Standardised sequences, float32 for float32 input, else float64.
+            Standardised sequences, float32 for float32 input, else float64;
+            flattened rows ``(n_samples, n_timesteps * n_features)`` for
+            ``data_format="flattened"``.
         """
         X3, ndim = self._checked(X, copy)
         if self.with_mean:
             X3 -= self.mean_.astype(X3.dtype, copy=False)
         if self.with_std:
             X3 /= self.scale_.astype(X3.dtype, copy=False)
-        return as_input_ndim(to_channels_last(X3, self.data_format), ndim)
+        return self._output(X3, ndim)
 
     def inverse_transform(self, X, copy=None):
         """Undo :meth:`transform`.
@@ -243,7 +281,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             X3 *= self.scale_.astype(X3.dtype, copy=False)
         if self.with_mean:
             X3 += self.mean_.astype(X3.dtype, copy=False)
-        return as_input_ndim(to_channels_last(X3, self.data_format), ndim)
+        return self._output(X3, ndim)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
