@@ -12,6 +12,7 @@ live in the display layer (``seqimportance.display``); this module is their
 public home.
 """
 
+from .display._correlation_plot import plot_feature_correlation
 from .display._plots import (
     plot_importance_distribution,
     plot_importance_heatmap,
@@ -24,4 +25,5 @@ __all__ = [
     "plot_importance_distribution",
     "plot_timestep_importances",
     "plot_importance_heatmap",
+    "plot_feature_correlation",
 ]

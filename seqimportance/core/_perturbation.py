@@ -20,6 +20,7 @@ import zlib
 
 import numpy as np
 
+from ._conditional import ConditionalDraws
 from ._masking import real_step_values, time_shuffle
 
 __all__ = [
@@ -36,7 +37,9 @@ __all__ = [
     "unit_index",
 ]
 
-PERTURBATIONS = ("shuffle", "time_shuffle", "gaussian", "uniform", "zero", "mean")
+PERTURBATIONS = (
+    "shuffle", "time_shuffle", "gaussian", "uniform", "zero", "mean", "conditional"
+)
 NOISE_PERTURBATIONS = ("gaussian", "uniform")
 DETERMINISTIC_PERTURBATIONS = ("zero", "mean")
 AXES = ("feature", "timestep", "both")
@@ -264,7 +267,7 @@ class Perturbation:
     Parameters
     ----------
     kind : {"shuffle", "time_shuffle", "gaussian", "uniform", "zero", \
-            "mean"} or callable
+            "mean", "conditional"} or callable
         - ``"shuffle"``: permute the unit's values across samples; each
           sample's sub-series moves as a whole, keeping its time order.
         - ``"time_shuffle"``: permute the unit's timesteps within each
@@ -275,10 +278,14 @@ class Perturbation:
         - ``"zero"``: replace the values by 0.
         - ``"mean"``: replace each feature by its mean over the samples and
           timesteps of ``X`` (not only the unit's timesteps).
+        - ``"conditional"``: replace the unit's values by a draw from a
+          model of their distribution given the sample's other inputs,
+          fitted on ``X`` (:mod:`seqimportance.core._conditional`).
         - callable ``(values, rng) -> values``: anything else; it receives a
           copy that it may modify and must return an array of the same shape.
     X : ndarray of shape (n_samples, n_timesteps, n_features)
-        The data to be perturbed, for ``"mean"`` and ``relative_scale``.
+        The data to be perturbed, for ``"mean"``, ``"conditional"`` and
+        ``relative_scale``.
     scale : float, default=0.2
         Noise scale of ``"gaussian"`` and ``"uniform"``.
     relative_scale : bool, default=False
@@ -288,9 +295,24 @@ class Perturbation:
     padding : PaddingMask or None, default=None
         The real timesteps of ``X``; ``"mean"`` and ``relative_scale`` then
         use the real steps only.
+    units : list of (timesteps, features) pairs or None, default=None
+        The units to be perturbed; ``"conditional"`` fits a model per unit.
+    conditional_model : regressor or None, default=None
+        The model of ``"conditional"``: None for the linear model, else a
+        scikit-learn regressor.
     """
 
-    def __init__(self, kind, X, *, scale=0.2, relative_scale=False, padding=None):
+    def __init__(
+        self,
+        kind,
+        X,
+        *,
+        scale=0.2,
+        relative_scale=False,
+        padding=None,
+        units=None,
+        conditional_model=None,
+    ):
         if not (callable(kind) or kind in PERTURBATIONS):
             raise ValueError(
                 f"perturbation must be one of {PERTURBATIONS} or a callable "
@@ -300,6 +322,12 @@ class Perturbation:
         self.scale = scale
         self.relative_scale = relative_scale
         n_features = X.shape[2]
+        if kind == "conditional":
+            if units is None:
+                raise ValueError("perturbation='conditional' needs the units.")
+            self.conditional_ = ConditionalDraws(
+                X, units, padding=padding, model=conditional_model
+            )
         if padding is not None:  # statistics of the real steps only
             X = real_step_values(X, padding.valid)[np.newaxis]
         if kind == "mean":
@@ -315,12 +343,22 @@ class Perturbation:
         """Whether every repeat gives the same values (``"zero"``, ``"mean"``)."""
         return isinstance(self.kind, str) and self.kind in DETERMINISTIC_PERTURBATIONS
 
-    def __call__(self, values, rng, features, padding=None):
+    def take(self, rows):
+        """The perturbation of a subset of the samples of ``X``."""
+        if not hasattr(self, "conditional_"):
+            return self
+        part = object.__new__(type(self))
+        part.__dict__.update(self.__dict__)
+        part.conditional_ = self.conditional_.take(rows)
+        return part
+
+    def __call__(self, values, rng, features, padding=None, timesteps=None):
         """Return the perturbed ``values``, of the same shape.
 
         ``values`` has shape ``(n_samples, n_unit_timesteps,
         n_unit_features)`` and may be modified in place; ``features`` are the
-        feature indices of its last axis; ``padding`` is the unit's
+        feature indices of its last axis, ``timesteps`` those of its second
+        (needed by ``"conditional"`` only); ``padding`` is the unit's
         :class:`~seqimportance.core._masking.UnitPadding` (None without padding).
         Padded positions may come back changed: :func:`perturb_unit` puts
         them back.
@@ -350,6 +388,8 @@ class Perturbation:
         if kind == "mean":
             values[...] = self.feature_means_[features]
             return values
+        if kind == "conditional":
+            return self.conditional_.draw(values, rng, timesteps, features, padding)
         result = np.asarray(kind(values, rng))
         if result.shape != values.shape:
             raise ValueError(
@@ -381,6 +421,18 @@ def perturb_unit(dst, index, features, perturbation, rng, padding=None):
         The unit's real positions. Its padded positions are left exactly as
         they are, whatever the perturbation (built-in or callable) returns.
     """
+    if perturbation.kind == "conditional":  # draws per unit: it needs the steps
+        steps = np.arange(dst.shape[1])[index[1]].ravel()
+        values = dst[index]
+        if padding is None and all(isinstance(i, slice) for i in index):
+            perturbation(values, rng, features, None, steps)  # a view: in place
+            return
+        perturbed = perturbation(values.copy(), rng, features, padding, steps)
+        if padding is not None:
+            padded = ~padding.valid
+            perturbed[padded] = values[padded]
+        dst[index] = perturbed
+        return
     if padding is not None:
         values = dst[index]
         perturbed = perturbation(values.copy(), rng, features, padding)

@@ -35,6 +35,18 @@ def describe_importances(p):
         how = "shuffled across samples (each sub-series keeps its time order)"
     elif perturbation == "time_shuffle":
         how = "permuted in time within each sample (values kept, order lost)"
+    elif perturbation == "conditional":
+        model = p.get("conditional_model")
+        model = (
+            "a linear (Gaussian) model"
+            if model is None
+            else type(model).__name__
+        )
+        how = (
+            "replaced by a draw from its conditional distribution given the "
+            f"other inputs ({model} on the other features at the same and "
+            "adjacent timesteps, residuals resampled across samples)"
+        )
     elif perturbation in NOISE_PERTURBATIONS:
         rel = (
             " times each feature's standard deviation"
@@ -90,8 +102,15 @@ def describe_importances(p):
             "are padding: they were never perturbed, and each unit's effect "
             "was measured on the samples real at its timesteps (unit_support_)."
         )
+    shared = (
+        "Conditional draws keep the correlation with the other inputs: the "
+        "importance is what the input adds beyond them, and an input that "
+        "others predict well gets little of it."
+        if perturbation == "conditional"
+        else "Correlated inputs share importance: perturbing one of them leaves "
+        "its information in the others."
+    )
     return (
-        f"Each {unit} was {how}, {n_iter} times; {what}. {data} Correlated "
-        "inputs share importance: perturbing one of them leaves its information "
-        f"in the others.{padding}"
+        f"Each {unit} was {how}, {n_iter} times; {what}. {data} "
+        f"{shared}{padding}"
     )

@@ -172,11 +172,13 @@ def evaluate_fold(
         scale=params["scale"],
         relative_scale=params["relative_scale"],
         padding=padding,
+        units=units,
+        conditional_model=params.get("conditional_model"),
     )
 
     seed_keys = None if params["groups"] is None else group_seed_keys(units)
 
-    def evaluator_for(X_part, y_part, padding):
+    def evaluator_for(X_part, y_part, padding, perturbation=perturbation):
         return FoldEvaluator(
             predictor,
             estimator,
@@ -219,7 +221,9 @@ def evaluate_fold(
             y_part = None if y_eval is None else _safe_indexing(y_eval, rows)
             X_part = X_eval[rows]
             part_padding = PaddingMask.from_data(X_part, mask_value)
-            part = evaluator_for(X_part, y_part, part_padding)
+            part = evaluator_for(
+                X_part, y_part, part_padding, perturbation.take(rows)
+            )
             columns.append(
                 compute_importances(part, 1, first_repeat=repeat, **run)
             )

@@ -31,6 +31,7 @@ from ..core._statistics import importance_intervals, importance_pvalues
 from ..core._validation import check_sequences
 from ._caveats import describe_importances
 from ._checks import check_target_for_scoring, warn_if_all_zero
+from ._correlation_warning import warn_correlated_top_features
 from ._delegation import as_estimator, delegated_tags, estimator_has
 from ._evaluation import EFFECTS, make_fold_scorer
 from ._folds import effect_method, evaluate_fold, iter_folds
@@ -98,7 +99,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         all of ``X`` as ``estimator_`` (used by ``predict``, ``score``, ...).
         Ignored for ``cv="prefit"`` and ``cv=None``.
     perturbation : {"shuffle", "time_shuffle", "gaussian", "uniform", "zero", \
-            "mean"} or callable, default="shuffle"
+            "mean", "conditional"} or callable, default="shuffle"
         - ``"shuffle"``: permute the unit's values across samples; each
           sample's sub-series moves as a whole and keeps its time order.
         - ``"time_shuffle"``: permute the unit's timesteps within each
@@ -111,6 +112,14 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         - ``"zero"``: replace the unit's values by 0.
         - ``"mean"``: replace each feature of the unit by its mean over the
           samples and all (real) timesteps of the evaluated data.
+        - ``"conditional"``: replace the unit's values by a draw from an
+          estimate of their distribution given the sample's other inputs,
+          fitted on the evaluated data (each fold's held-out part with
+          ``cv``): by default a linear regression on the other inputs at the
+          same and adjacent timesteps, whose prediction is kept and whose
+          residuals are resampled across samples (``conditional_model``
+          changes the regressor). The importance then says what the unit
+          adds beyond the other inputs; see the "Correlated inputs" page.
         - callable ``(values, rng) -> values``: ``values`` is an ndarray of
           shape ``(n_samples, n_unit_timesteps, n_unit_features)`` (a copy
           that may be modified), ``rng`` a :class:`numpy.random.Generator`;
@@ -125,6 +134,11 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         Whether the noise scale of each feature is ``scale`` times that
         feature's standard deviation over the samples and timesteps of the
         evaluated data (the "0.1 x the feature's std" recipe).
+    conditional_model : regressor or None, default=None
+        The model of ``perturbation="conditional"``: None for the linear
+        (Gaussian) model, or any scikit-learn regressor (an object with
+        ``fit`` and ``predict``), cloned and fitted per unit on the other
+        inputs, with out-of-fold residuals. Ignored for other perturbations.
     axis : {"feature", "timestep", "both"}, default="feature"
         What a unit is: ``"feature"``, one feature at all timesteps;
         ``"timestep"``, one timestep at all features (which lags matter);
@@ -282,6 +296,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         "perturbation": [StrOptions(set(PERTURBATIONS)), callable],
         "scale": [Interval(Real, None, None, closed="neither")],
         "relative_scale": ["boolean"],
+        "conditional_model": [HasMethods(["fit", "predict"]), None],
         "axis": [StrOptions(set(AXES))],
         "groups": [dict, None],
         "window": [Interval(Integral, 1, None, closed="left")],
@@ -310,6 +325,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         perturbation="shuffle",
         scale=0.2,
         relative_scale=False,
+        conditional_model=None,
         axis="feature",
         groups=None,
         window=1,
@@ -331,6 +347,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         self.perturbation = perturbation
         self.scale = scale
         self.relative_scale = relative_scale
+        self.conditional_model = conditional_model
         self.axis = axis
         self.groups = groups
         self.window = window
@@ -466,6 +483,7 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         self.caveats_ = self._caveats()
         self.pvalues_ = importance_pvalues(importances, self._split_sizes)
         warn_if_all_zero(importances, n_samples=len(X3d), effect=self.effect)
+        warn_correlated_top_features(self, X3d, valid)
         return self
 
     def _caveats(self):
