@@ -15,14 +15,25 @@ import pytest  # noqa: E402
 @pytest.fixture
 def compiled_calls(monkeypatch):
     """Rows of every call of the compiled Keras predictor, in call order."""
+    from seqimportance.keras._jax_predictor import JaxPredictor
     from seqimportance.keras._predictor import KerasPredictor
 
     calls = []
-    original = KerasPredictor.__call__
+    for cls in (KerasPredictor, JaxPredictor):
+        def counting(self, X_batch, method, _original=cls.__call__, **hints):
+            calls.append(len(X_batch))
+            return _original(self, X_batch, method, **hints)
 
-    def counting(self, X_batch, method, **hints):
-        calls.append(len(X_batch))
-        return original(self, X_batch, method, **hints)
-
-    monkeypatch.setattr(KerasPredictor, "__call__", counting)
+        monkeypatch.setattr(cls, "__call__", counting)
     return calls
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests of TensorFlow's compiled path (the plain graph, XLA, prefix-state
+    # reuse, zero-copy tensors) only run on the TensorFlow backend.
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason="tests TensorFlow's compiled predictor")
+    for item in items:
+        if item.get_closest_marker("tensorflow_backend"):
+            item.add_marker(skip)

@@ -8,7 +8,8 @@ per sample, ``(n_samples, 1, n_features)``.
 import numpy as np
 from sklearn.utils.validation import check_array
 
-__all__ = ["check_sequences", "check_sequence_shape", "as_input_ndim"]
+__all__ = [
+    "to_estimator_input","check_sequences", "check_sequence_shape", "as_input_ndim"]
 
 def check_sequences(
     X,
@@ -146,3 +147,18 @@ def as_input_ndim(X_3d, ndim):
     if ndim == 2:
         return X_3d.reshape(X_3d.shape[0], X_3d.shape[2])
     return X_3d
+
+
+def to_estimator_input(X_3d, input_ndim, feature_names=None):
+    """Give sequences back in the caller's layout.
+
+    A 2-D caller gets ``(n, F)`` again, as a DataFrame with its columns when it
+    fitted on a DataFrame (``feature_names``), so that the estimator sees the
+    same kind of input as in fit.
+    """
+    X = as_input_ndim(X_3d, input_ndim)
+    if feature_names is not None and input_ndim == 2:
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=feature_names, copy=False)
+    return X

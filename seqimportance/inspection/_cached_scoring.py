@@ -12,12 +12,14 @@ that score is a function of ``predict``).
 
 import functools
 
+import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 
 __all__ = [
     "PREDICTION_METHODS",
     "CachedPredictionProxy",
     "EstimatorScore",
+    "flat_predictions",
     "make_fold_scorer",
     "proxy_class",
 ]
@@ -153,3 +155,22 @@ def make_fold_scorer(estimator, scoring):
             )
         return EstimatorScore(estimator)
     return check_scoring(estimator, scoring=scoring)
+
+
+def flat_predictions(predictions, n_rows):
+    """Predictions as a float array of shape (n_rows, n_outputs).
+
+    Lists of per-output arrays (multi-output ``predict_proba``) are stacked
+    along the outputs.
+    """
+    if isinstance(predictions, list):
+        parts = [np.asarray(p).reshape(n_rows, -1) for p in predictions]
+        predictions = np.concatenate(parts, axis=1)
+    predictions = np.asarray(predictions)
+    if not (np.issubdtype(predictions.dtype, np.number) or predictions.dtype == bool):
+        raise TypeError(
+            "effect='rms' and effect='mae' measure numeric changes of predictions, "
+            f"but the predictions have dtype {predictions.dtype}. Use effect='score', "
+            "or an estimator with predict_proba or decision_function."
+        )
+    return predictions.reshape(n_rows, -1).astype(np.float64, copy=False)

@@ -24,9 +24,14 @@ from sklearn.utils.parallel import Parallel, delayed
 from ..core._buffers import aligned_empty
 from ..core._perturbation import first_perturbed_steps, perturb_unit, unit_index
 from ..core._seeding import job_rng
-from ._cached_scoring import PREDICTION_METHODS, make_fold_scorer, proxy_class
+from ..core._validation import to_estimator_input
+from ._cached_scoring import (
+    PREDICTION_METHODS,
+    flat_predictions,
+    make_fold_scorer,
+    proxy_class,
+)
 from ._masked_effects import MaskedEffects
-from ._predictors import flat_predictions, to_estimator_input
 
 __all__ = [
     "FoldEvaluator",

@@ -26,8 +26,8 @@ import functools
 import numpy as np
 from sklearn.base import is_classifier
 
-from ._cached_scoring import EstimatorScore, proxy_class
-from ._predictors import flat_predictions, to_estimator_input
+from ..core._validation import to_estimator_input
+from ._cached_scoring import EstimatorScore, flat_predictions, proxy_class
 
 __all__ = ["MaskedEffects", "output_mask"]
 
@@ -44,7 +44,7 @@ def output_mask(raw, valid):
     Returns
     -------
     mask : ndarray of bool of shape (n_samples, n_outputs) or None
-        In the layout of :func:`~seqimportance.inspection._predictors.flat_predictions`.
+        In the layout of :func:`~seqimportance.inspection._cached_scoring.flat_predictions`.
     """
     n, n_timesteps = valid.shape
     if isinstance(raw, list):

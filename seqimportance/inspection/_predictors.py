@@ -12,35 +12,16 @@ when Keras is already loaded; every other estimator is called through its
 public methods, without importing TensorFlow.
 """
 
-import importlib
 import sys
 
-import numpy as np
-
-from ..core._validation import as_input_ndim
+from ..core._validation import to_estimator_input
 from ._cached_scoring import PREDICTION_METHODS
 
 __all__ = [
     "GenericPredictor",
     "make_predictor",
-    "to_estimator_input",
 ]
 
-
-
-def to_estimator_input(X_3d, input_ndim, feature_names=None):
-    """Give sequences back in the caller's layout.
-
-    A 2-D caller gets ``(n, F)`` again, as a DataFrame with its columns when it
-    fitted on a DataFrame (``feature_names``), so that the estimator sees the
-    same kind of input as in fit.
-    """
-    X = as_input_ndim(X_3d, input_ndim)
-    if feature_names is not None and input_ndim == 2:
-        import pandas as pd
-
-        X = pd.DataFrame(X, columns=feature_names, copy=False)
-    return X
 
 
 class GenericPredictor:
@@ -93,32 +74,9 @@ def make_predictor(estimator, input_ndim, *, feature_names=None):
     # Without Keras loaded there is no Keras model to compile; DataFrame
     # input keeps its column names through the public methods.
     if "keras" in sys.modules and feature_names is None:
-        try:
-            module = importlib.import_module("seqimportance.keras._predictor")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}._keras_predictor":
-                raise
-        else:
-            predictor = module.make_keras_predictor(estimator, input_ndim=input_ndim)
-            if predictor is not None:
-                return predictor
+        from ..keras._predictor import make_keras_predictor
+
+        predictor = make_keras_predictor(estimator, input_ndim=input_ndim)
+        if predictor is not None:
+            return predictor
     return GenericPredictor(estimator, input_ndim, feature_names)
-
-
-def flat_predictions(predictions, n_rows):
-    """Predictions as a float array of shape (n_rows, n_outputs).
-
-    Lists of per-output arrays (multi-output ``predict_proba``) are stacked
-    along the outputs.
-    """
-    if isinstance(predictions, list):
-        parts = [np.asarray(p).reshape(n_rows, -1) for p in predictions]
-        predictions = np.concatenate(parts, axis=1)
-    predictions = np.asarray(predictions)
-    if not (np.issubdtype(predictions.dtype, np.number) or predictions.dtype == bool):
-        raise TypeError(
-            "effect='rms' and effect='mae' measure numeric changes of predictions, "
-            f"but the predictions have dtype {predictions.dtype}. Use effect='score', "
-            "or an estimator with predict_proba or decision_function."
-        )
-    return predictions.reshape(n_rows, -1).astype(np.float64, copy=False)

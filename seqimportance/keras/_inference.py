@@ -166,7 +166,7 @@ def _usable_model(model):
     """``model`` if a compiled call can replace its ``predict``, else None."""
     import keras
 
-    if keras.backend.backend() != "tensorflow":
+    if keras.backend.backend() not in ("tensorflow", "jax"):
         return None
     if not isinstance(model, keras.Model) or not model.built:
         return None

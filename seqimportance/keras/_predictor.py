@@ -131,6 +131,10 @@ def make_keras_predictor(
     inference = keras_inference(estimator, input_ndim=input_ndim)
     if inference is None:
         return None
+    if _backend() == "jax":
+        from ._jax_predictor import JaxPredictor
+
+        return JaxPredictor(inference, batch_size)
     prefix_batch_size = plain_batch_size = batch_size
     if batch_size is None:
         plain_batch_size = _default_batch_size(inference.model)
@@ -143,6 +147,12 @@ def make_keras_predictor(
     if prefix_batch_size is not None:
         predictor.prefix_batch_size = int(prefix_batch_size)
     return predictor
+
+
+def _backend():
+    import keras
+
+    return keras.backend.backend()
 
 
 def _row_work(model):

@@ -31,10 +31,18 @@ from sklearn.svm import SVC
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 
+from seqimportance.core._perturbation import (
+    Perturbation,
+    make_units,
+    perturb_unit,
+    unit_index,
+)
 from seqimportance.core._seeding import job_rng
+from seqimportance.core._validation import as_input_ndim
 from seqimportance.inspection._cached_scoring import (
     CachedPredictionProxy,
     EstimatorScore,
+    flat_predictions,
     make_fold_scorer,
     proxy_class,
 )
@@ -45,14 +53,7 @@ from seqimportance.inspection._evaluation import (
     compute_importances,
     plan_jobs,
 )
-from seqimportance.core._perturbation import (
-    Perturbation,
-    make_units,
-    perturb_unit,
-    unit_index,
-)
-from seqimportance.inspection._predictors import GenericPredictor, flat_predictions, make_predictor
-from seqimportance.core._validation import as_input_ndim
+from seqimportance.inspection._predictors import GenericPredictor, make_predictor
 
 N, T, F = 120, 4, 3
 

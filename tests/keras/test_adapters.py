@@ -19,6 +19,9 @@ from seqimportance import (  # noqa: E402
 from seqimportance.keras import _predictor as kp  # noqa: E402
 from seqimportance.keras._inference import keras_inference  # noqa: E402
 from seqimportance.keras._predictor import KerasPredictor  # noqa: E402
+from seqimportance.keras._jax_predictor import JaxPredictor  # noqa: E402
+
+COMPILED = (KerasPredictor, JaxPredictor)  # the compiled predictor of each backend
 from seqimportance.inspection._predictors import GenericPredictor, make_predictor  # noqa: E402
 
 T, F = 5, 3
@@ -90,7 +93,7 @@ def test_scikeras_regressor_gets_the_compiled_path(
 ):
     X, y = data
     predictor = make_predictor(scikeras_regressor, 3)
-    assert isinstance(predictor, KerasPredictor)
+    assert isinstance(predictor, COMPILED)
     assert predictor.methods == {"predict"}
     assert_allclose(predictor(X, "predict"), scikeras_regressor.predict(X), **F32)
     params = dict(perturbation="gaussian", effect="rms", n_iter=2, random_state=0)
@@ -102,7 +105,7 @@ def test_scikeras_regressor_gets_the_compiled_path(
 def test_scikeras_classifier_serves_predict_proba(scikeras_classifier, data):
     X, _ = data
     predictor = make_predictor(scikeras_classifier, 3)
-    assert isinstance(predictor, KerasPredictor)
+    assert isinstance(predictor, COMPILED)
     assert predictor.methods == {"predict", "predict_proba"}
     proba = scikeras_classifier.predict_proba(X)
     assert_allclose(predictor(X, "predict_proba"), proba, **F32)
@@ -131,7 +134,7 @@ def test_pipeline_gets_the_compiled_path(pipeline, data, monkeypatch):
     X, y = data
     X = 3 * X + 1
     predictor = make_predictor(pipeline, 3)
-    assert isinstance(predictor, KerasPredictor)
+    assert isinstance(predictor, COMPILED)
     assert_allclose(predictor(X, "predict"), pipeline.predict(X), **F32)
     params = dict(perturbation="uniform", effect="mae", n_iter=2, random_state=1)
     fast = SequencePermutationImportance(pipeline, **params).fit(X, y)
@@ -168,7 +171,7 @@ def test_two_dimensional_pipeline_input(data):
         SequenceScaler(), SequenceModelRegressor(model__units=3, random_state=0)
     ).fit(X2, y)
     predictor = make_predictor(pipe, 2)
-    assert isinstance(predictor, KerasPredictor)
+    assert isinstance(predictor, COMPILED)
     assert_allclose(predictor(X2[:, None, :], "predict"), pipe.predict(X2), **F32)
 
 

@@ -21,6 +21,9 @@ from seqimportance import (  # noqa: E402
     SequenceScaler,
 )
 from seqimportance.keras._predictor import KerasPredictor  # noqa: E402
+from seqimportance.keras._jax_predictor import JaxPredictor  # noqa: E402
+
+COMPILED = (KerasPredictor, JaxPredictor)  # the compiled predictor of each backend
 from seqimportance.inspection._predictors import make_predictor  # noqa: E402
 
 T, F = 6, 3
@@ -94,7 +97,7 @@ def test_two_dimensional_model_input():
     X2 = np.random.default_rng(0).normal(size=(10, F))
     assert_allclose(reg.predict(X2), model.predict(X2, verbose=0)[:, 0], **F32)
     predictor = make_predictor(reg, 2)
-    assert isinstance(predictor, KerasPredictor)
+    assert isinstance(predictor, COMPILED)
     assert_allclose(predictor(X2[:, None, :], "predict"), reg.predict(X2), **F32)
 
 

@@ -12,6 +12,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 keras = pytest.importorskip("keras")
+pytestmark = pytest.mark.tensorflow_backend
 
 from sklearn.linear_model import Ridge  # noqa: E402
 

@@ -17,6 +17,9 @@ from seqimportance import (  # noqa: E402
 from seqimportance.core._layouts import FlattenedEstimator  # noqa: E402
 from seqimportance.inspection._predictors import make_predictor  # noqa: E402
 from seqimportance.keras._predictor import KerasPredictor  # noqa: E402
+from seqimportance.keras._jax_predictor import JaxPredictor  # noqa: E402
+
+COMPILED = (KerasPredictor, JaxPredictor)  # the compiled predictor of each backend
 
 N, T, F = 120, 5, 3
 F32 = dict(rtol=1e-4, atol=1e-6)
@@ -61,7 +64,7 @@ def test_sklearn_regressor_on_flattened_windows_equals_the_3d_model(data):
     # the same layers (same weights) on 3-D input
     model_3d = keras.Sequential([keras.Input((T, F))] + layers)
     reference = SequenceModelRegressor.from_model(model_3d)
-    assert isinstance(make_predictor(FlattenedEstimator(est), 3), KerasPredictor)
+    assert isinstance(make_predictor(FlattenedEstimator(est), 3), COMPILED)
     for params in (dict(effect="rms"), dict(scoring="r2"),
                    dict(axis="timestep", perturbation="shuffle")):
         flat = _spi(est, data_format="flattened", **params).fit(X, y)
@@ -81,7 +84,7 @@ def test_sklearn_classifier_on_flattened_windows_scored_by_accuracy(data):
         fit_kwargs={"epochs": 1, "verbose": 0},
     ).fit(X.reshape(N, -1), labels)
     predictor = make_predictor(FlattenedEstimator(est), 3)
-    assert isinstance(predictor, KerasPredictor)
+    assert isinstance(predictor, COMPILED)
     assert predictor.methods == {"predict", "decision_function"}
     assert_array_equal(predictor(X, "predict"), est.predict(X.reshape(N, -1)))
     model_3d = keras.Sequential([keras.Input((T, F))] + layers)

@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 keras = pytest.importorskip("keras")
+pytestmark = pytest.mark.tensorflow_backend
 
 from seqimportance import (  # noqa: E402
     SequenceModelClassifier,

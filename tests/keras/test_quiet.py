@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
+pytestmark = pytest.mark.tensorflow_backend
 tf = pytest.importorskip("tensorflow")
 
 from seqimportance import SequencePermutationImportance  # noqa: E402

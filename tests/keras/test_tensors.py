@@ -8,6 +8,7 @@ from seqimportance.core._buffers import ALIGNMENT, aligned_empty, shareable
 from seqimportance.keras._tensors import as_tensor
 
 tf = pytest.importorskip("tensorflow")
+pytestmark = pytest.mark.tensorflow_backend
 
 
 @pytest.mark.parametrize("shape", [(1000, 7, 3), (1, 1, 1), (0, 5, 2), (513, 64)])
