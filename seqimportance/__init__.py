@@ -10,6 +10,7 @@ does not start TensorFlow.
 
 from . import datasets
 from ._version import __version__
+from .core._clustering import cluster_features
 from .core._padding import pad_sequences
 from .inspection._importance import SequencePermutationImportance
 from .inspection._pimp import permutation_test_importance
@@ -25,11 +26,13 @@ __all__ = [
     "SequenceScaler",
     "SequenceSelectFromModel",
     "build_recurrent_model",
+    "cluster_features",
     "datasets",
     "from_long_frame",
     "make_importance_scorer",
     "pad_sequences",
     "permutation_test_importance",
+    "report",
     "__version__",
 ]
 
@@ -56,3 +59,9 @@ def __dir__():
 from .display._eli5 import install_eli5_display  # noqa: E402
 
 install_eli5_display(SequencePermutationImportance)
+
+# The HTML report: seqimportance.report(perm, path) and perm.to_html(path). The
+# method is attached here so that neither layer imports the other.
+from .display._report import install_to_html, report  # noqa: E402
+
+install_to_html(SequencePermutationImportance)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m seqimportance demo`` (or ``seqimportance demo``)."""
+"""Command line: ``python -m seqimportance demo|explain`` (or ``seqimportance ...``)."""
 
 import argparse
 import os
@@ -8,7 +8,7 @@ from ._version import __version__
 
 
 def build_parser():
-    """The command-line parser: one subcommand, ``demo``."""
+    """The command-line parser: the subcommands ``demo`` and ``explain``."""
     parser = argparse.ArgumentParser(
         prog="seqimportance",
         description="Permutation and perturbation importance for sequence "
@@ -30,6 +30,15 @@ def build_parser():
         "about a minute on 2 CPU cores with the defaults.",
     )
     _demo.add_arguments(demo)
+    from .cli import _explain
+
+    explain = commands.add_parser(
+        "explain",
+        help="importances of a saved model (.keras, or a pickled scikit-learn "
+        "estimator) on data from a .npz file or a long table",
+        description=_explain.DESCRIPTION,
+    )
+    _explain.add_arguments(explain)
     return parser
 
 
@@ -39,7 +48,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success.
+        0 on success, 2 for a mistake in the command line or its files
+        (told in one line on stderr).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep the demo readable
     parser = build_parser()
@@ -47,6 +57,16 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "explain":
+        from .cli._explain import run_explain
+        from .cli._inputs import UsageError
+
+        try:
+            run_explain(args)
+        except UsageError as exc:
+            print(f"seqimportance explain: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     from .cli._demo import run_demo
 
     run_demo(args)
