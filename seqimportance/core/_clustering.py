@@ -25,6 +25,7 @@ __all__ = [
     "CORRELATION_METHODS",
     "LINKAGES",
     "cluster_features",
+    "correlation_and_names",
     "correlation_linkage",
     "feature_correlation",
     "step_correlation",
@@ -122,6 +123,26 @@ def correlation_linkage(corr, linkage="complete"):
     return hierarchy.linkage(squareform(distance, checks=False), method=linkage)
 
 
+def correlation_and_names(X, method, mask_value, feature_names):
+    """The features' correlation matrix and their names (``x0, x1, ...`` by default).
+
+    Names come from ``feature_names``, else from DataFrame columns of ``X``.
+    """
+    if feature_names is None:
+        feature_names = _get_feature_names(X)
+    corr = feature_correlation(X, method=method, mask_value=mask_value)
+    n_features = corr.shape[0]
+    if feature_names is None:
+        return corr, [f"x{f}" for f in range(n_features)]
+    names = [str(name) for name in np.asarray(feature_names).ravel()]
+    if len(names) != n_features:
+        raise ValueError(
+            f"feature_names has {len(names)} names; X has {n_features} "
+            "features (last axis), and each needs one name."
+        )
+    return corr, names
+
+
 def cluster_features(
     X,
     threshold=0.8,
@@ -191,19 +212,8 @@ def cluster_features(
         )
     if linkage not in LINKAGES:
         raise ValueError(f"linkage must be one of {LINKAGES}; got {linkage!r}.")
-    if feature_names is None:
-        feature_names = _get_feature_names(X)
-    corr = feature_correlation(X, method=method, mask_value=mask_value)
+    corr, names = correlation_and_names(X, method, mask_value, feature_names)
     n_features = corr.shape[0]
-    if feature_names is None:
-        names = [f"x{f}" for f in range(n_features)]
-    else:
-        names = [str(name) for name in np.asarray(feature_names).ravel()]
-        if len(names) != n_features:
-            raise ValueError(
-                f"feature_names has {len(names)} names; X has {n_features} "
-                "features (last axis), and each needs one name."
-            )
     if n_features == 1:
         return {names[0]: [0]}
     labels = hierarchy.fcluster(

@@ -8,9 +8,8 @@ hierarchical clustering, or the clustering's dendrogram on the distance
 
 import numpy as np
 from scipy.cluster import hierarchy
-from sklearn.utils.validation import _get_feature_names
 
-from ..core._clustering import correlation_linkage, feature_correlation
+from ..core._clustering import correlation_and_names, correlation_linkage
 from ._plots import _get_ax
 
 __all__ = ["plot_feature_correlation"]
@@ -70,19 +69,8 @@ def plot_feature_correlation(
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
-    if feature_names is None:
-        feature_names = _get_feature_names(X)
-    corr = feature_correlation(X, method=method, mask_value=mask_value)
+    corr, names = correlation_and_names(X, method, mask_value, feature_names)
     n_features = corr.shape[0]
-    if feature_names is None:
-        names = [f"x{f}" for f in range(n_features)]
-    else:
-        names = [str(name) for name in np.asarray(feature_names).ravel()]
-        if len(names) != n_features:
-            raise ValueError(
-                f"feature_names has {len(names)} names; X has {n_features} "
-                "features (last axis)."
-            )
     ax = _get_ax(ax)
     Z = correlation_linkage(corr, linkage) if n_features > 1 else None
     if kind == "dendrogram":
