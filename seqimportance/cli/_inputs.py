@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -285,8 +286,11 @@ def _load_long_frame(args, suffix):
                                features=features, mask_value=pad)
         y = None
         if args.y is not None:
-            target = from_long_frame(frame, id=args.id, time=args.time,
-                                     features=[args.y], mask_value=pad)
+            with warnings.catch_warnings():  # a target of 0 is no padding
+                warnings.filterwarnings("ignore", ".*have every feature equal",
+                                        UserWarning)
+                target = from_long_frame(frame, id=args.id, time=args.time,
+                                         features=[args.y], mask_value=pad)
             y = _target(target)
     except (KeyError, ValueError) as exc:
         raise UsageError(f"DATA {args.data!r}: {exc}") from exc

@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -165,13 +166,16 @@ def test_long_table(capsys, tmp_path):
     frame = pd.DataFrame({"id": np.arange(30), "t": 0,
                           "u": rng.normal(size=30), "v": rng.normal(size=30)})
     frame["target"] = 2 * frame["u"]
+    frame.loc[:4, "target"] = 0.0  # a target of 0 is not padding: no warning
     frame.to_csv(tmp_path / "long.csv", index=False)
     model = LinearRegression().fit(frame[["u", "v"]].to_numpy(), frame["target"])
     joblib.dump(model, tmp_path / "lr.pkl")
-    status, out, err = _explain(
-        capsys, tmp_path / "lr.pkl", tmp_path / "long.csv", "--id", "id",
-        "--time", "t", "--y", "target", "--random-state", "0", "--quiet",
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        status, out, err = _explain(
+            capsys, tmp_path / "lr.pkl", tmp_path / "long.csv", "--id", "id",
+            "--time", "t", "--y", "target", "--random-state", "0", "--quiet",
+        )
     assert status == 0, err
     assert [line.split()[-1] for line in out.splitlines()[1:]] == ["u", "v"]
 
