@@ -35,6 +35,7 @@ import numpy as np
 
 from ..core._buffers import aligned_empty, rows_within
 from . import _compile_policy as compile_policy
+from ._causal_stack import STATES_PER_LAYER, recurrent_stack
 from ._compile_policy import worth_xla
 from ._quiet import package_function
 from ._tensors import as_tensor
@@ -45,9 +46,7 @@ __all__ = [
     "recurrent_stack",
 ]
 
-_RECURRENT = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}  # states per layer
-_HEAD = {"Dense", "Dropout", "Activation", "Reshape", "Flatten", "SqueezeSteps"}
-_OWN_MODULES = ("keras.", "seqimportance.keras._layers")
+_RECURRENT = STATES_PER_LAYER  # states per layer
 
 
 _ACTIVATION_BUDGET_BYTES = 32 * 2**20
@@ -71,57 +70,6 @@ def prefix_default_batch_size(model):
     if recurrent[-1].return_sequences:
         width += n_timesteps * int(recurrent[-1].units)
     return rows_within(_ACTIVATION_BUDGET_BYTES, 4 * width)
-
-
-def _is_builtin(layer):
-    return (type(layer).__module__ or "").startswith(_OWN_MODULES)
-
-
-def recurrent_stack(model):
-    """``(recurrent_layers, head_layers)`` of a supported model, or None.
-
-    Parameters
-    ----------
-    model : keras.Model
-
-    Returns
-    -------
-    stack : tuple of two lists of layers, or None
-    """
-    try:
-        layers = [x for x in model.layers if type(x).__name__ != "InputLayer"]
-        if not layers or len(model.inputs) != 1 or len(model.outputs) != 1:
-            return None
-        if len(model.inputs[0].shape) != 3:
-            return None
-        previous = model.inputs[0]
-        for layer in layers:  # a chain: each layer reads the previous one only
-            if len(layer._inbound_nodes) != 1 or layer.input is not previous:
-                return None
-            previous = layer.output
-        if previous is not model.outputs[0]:
-            return None
-    except (AttributeError, ValueError):
-        return None
-    n_recurrent = 0
-    while n_recurrent < len(layers) and type(layers[n_recurrent]).__name__ in (
-        _RECURRENT
-    ):
-        n_recurrent += 1
-    recurrent, head = layers[:n_recurrent], layers[n_recurrent:]
-    if not recurrent or not all(_is_builtin(x) for x in layers):
-        return None
-    for i, layer in enumerate(recurrent):
-        if (
-            getattr(layer, "go_backwards", True)
-            or getattr(layer, "stateful", True)
-            or getattr(layer, "return_state", True)
-            or (i < len(recurrent) - 1 and not layer.return_sequences)
-        ):
-            return None
-    if not all(type(x).__name__ in _HEAD for x in head):
-        return None
-    return recurrent, head
 
 
 class PrefixRunner:

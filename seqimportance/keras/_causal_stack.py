@@ -1,0 +1,84 @@
+"""Which Keras models prefix-state reuse serves: chains of causal recurrent layers.
+
+Prefix-state reuse (:mod:`seqimportance.keras._prefix` on TensorFlow,
+:mod:`seqimportance.keras._jax_prefix` on JAX) runs a perturbed copy only
+from its first perturbed timestep, from the states of the unperturbed data.
+That is exact for models that are a chain
+
+    Input -> LSTM / GRU / SimpleRNN (unidirectional, stacked) -> head
+
+where every recurrent layer but the last returns sequences and the head is
+made of ``Dense``, ``Dropout``, ``Activation``, ``Reshape``, ``Flatten`` and
+the package's ``SqueezeSteps`` layers; :func:`recurrent_stack` recognises
+them for both. The module imports nothing of the package, so that the
+predictors' imports stay shallow. Nothing here imports Keras.
+"""
+
+__all__ = ["HEAD_LAYERS", "STATES_PER_LAYER", "recurrent_stack"]
+
+STATES_PER_LAYER = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}
+HEAD_LAYERS = frozenset(
+    {"Dense", "Dropout", "Activation", "Reshape", "Flatten", "SqueezeSteps"}
+)
+_OWN_MODULES = ("keras.", "seqimportance.keras._layers")
+
+
+def _is_builtin(layer):
+    return (type(layer).__module__ or "").startswith(_OWN_MODULES)
+
+
+def _chain(model):
+    """The model's layers if they form a chain from its one 3-D input, or None."""
+    try:
+        layers = [x for x in model.layers if type(x).__name__ != "InputLayer"]
+        if not layers or len(model.inputs) != 1 or len(model.outputs) != 1:
+            return None
+        if len(model.inputs[0].shape) != 3:
+            return None
+        previous = model.inputs[0]
+        for layer in layers:  # each layer reads the previous one only
+            if len(layer._inbound_nodes) != 1 or layer.input is not previous:
+                return None
+            previous = layer.output
+        if previous is not model.outputs[0]:
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return layers
+
+
+def recurrent_stack(model):
+    """``(recurrent_layers, head_layers)`` of a supported model, or None.
+
+    Parameters
+    ----------
+    model : keras.Model
+
+    Returns
+    -------
+    stack : tuple of two lists of layers, or None
+        None for anything else: bidirectional or backward layers, stateful
+        layers, masking, attention, convolutions, unknown layers.
+    """
+    layers = _chain(model)
+    if layers is None:
+        return None
+    n_recurrent = 0
+    while n_recurrent < len(layers) and (
+        type(layers[n_recurrent]).__name__ in STATES_PER_LAYER
+    ):
+        n_recurrent += 1
+    recurrent, head = layers[:n_recurrent], layers[n_recurrent:]
+    if not recurrent or not all(_is_builtin(x) for x in layers):
+        return None
+    for i, layer in enumerate(recurrent):
+        if (
+            getattr(layer, "go_backwards", True)
+            or getattr(layer, "stateful", True)
+            or getattr(layer, "return_state", True)
+            or (i < len(recurrent) - 1 and not layer.return_sequences)
+        ):
+            return None
+    if not all(type(x).__name__ in HEAD_LAYERS for x in head):
+        return None
+    return recurrent, head
