@@ -4,13 +4,25 @@ The evaluator writes every perturbed copy into a batch allocated by
 :func:`aligned_empty`, aligned to :data:`ALIGNMENT` bytes, so that a compiled
 predictor can hand the batch to its framework without a copy where
 :func:`shareable` says so (see :mod:`seqimportance.keras._tensors`).
-:func:`rows_within` sizes the batches of one compiled call by a memory budget.
-Pure numpy.
+:func:`rows_within` sizes the batches of one compiled call by a memory budget,
+and :func:`release_free_memory` hands the memory that the C heap keeps after
+a burst of allocations (an XLA compile, the plain graph's activations) back to
+the system. Pure numpy and the standard library.
 """
+
+import ctypes
+import ctypes.util
+import sys
 
 import numpy as np
 
-__all__ = ["ALIGNMENT", "aligned_empty", "rows_within", "shareable"]
+__all__ = [
+    "ALIGNMENT",
+    "aligned_empty",
+    "release_free_memory",
+    "rows_within",
+    "shareable",
+]
 
 # Bytes: TensorFlow's EIGEN_MAX_ALIGN_BYTES on AVX-512 builds (larger than on
 # others, so enough for all).
@@ -90,3 +102,39 @@ def rows_within(budget_bytes, row_bytes):
     rows = int(budget_bytes) // max(1, int(row_bytes))
     rows = min(MAX_ROWS, max(MIN_ROWS, rows))
     return 1 << (rows.bit_length() - 1)
+
+
+_LIBC = {}
+
+
+def release_free_memory():
+    """Return the free memory of the C heap to the system, where glibc can.
+
+    The memory that a compile or a forward pass frees stays in glibc's heaps
+    (one per thread that allocated it) until ``malloc_trim`` gives it back;
+    the next burst of allocations, of other sizes or in another thread, would
+    otherwise come on top. Elsewhere than on glibc, nothing is done.
+
+    Returns
+    -------
+    released : bool
+        Whether ``malloc_trim`` ran and released some memory.
+
+    Examples
+    --------
+    >>> from seqimportance.core._buffers import release_free_memory
+    >>> release_free_memory() in (True, False)
+    True
+    """
+    if "trim" not in _LIBC:
+        _LIBC["trim"] = None
+        if sys.platform.startswith("linux"):
+            try:
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                trim = libc.malloc_trim
+                trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+                _LIBC["trim"] = trim
+            except (OSError, AttributeError):  # not glibc (musl, ...)
+                pass
+    trim = _LIBC["trim"]
+    return bool(trim(0)) if trim is not None else False

@@ -40,6 +40,8 @@ import sys
 import threading
 import time
 
+from ..core._buffers import release_free_memory
+
 __all__ = [
     "IDLE_S",
     "ShapeCompiles",
@@ -159,7 +161,11 @@ def start_background(target, name="seqimportance-xla"):
 
     def run():
         lower_thread_priority()
-        target()
+        release_free_memory()  # the heap left by earlier calls, before the compiler's
+        try:
+            target()
+        finally:  # what the compiler freed would stay in this thread's heap
+            release_free_memory()
 
     thread = threading.Thread(target=run, name=name, daemon=True)
     with _THREADS_LOCK:

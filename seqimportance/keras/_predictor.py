@@ -70,6 +70,10 @@ __all__ = ["KerasPredictor", "make_keras_predictor"]
 _ACTIVATION_BUDGET_BYTES = 32 * 2**20  # a plain-graph call
 _XLA_BUDGET_BYTES = 128 * 2**20  # an XLA call
 _CHECK_ROWS = 64  # rows of the eager cross-check of XLA outputs
+# Plain-graph pieces of more estimated activations than this are cut to the
+# smaller budget while an XLA compile of their shape runs beside them.
+_LARGE_PIECE_BYTES = 16 * 2**20
+_COMPILING_BUDGET_BYTES = 8 * 2**20
 
 # Compiled functions of each fitted Keras model. The functions hold the
 # model's variables, not the model, so the entry goes with the model.
@@ -253,6 +257,27 @@ class _CompiledModel:
         x = as_tensor(x) if share else x
         return self._set.run(function, self._model_ref(), x)
 
+    def padded_rows(self, rows, x_tail):
+        """Rows to pad a sub-batch of ``rows`` to: an XLA shape's, or ``rows``.
+
+        A shape that XLA serves, or will (its compile is under way or
+        waiting), with at most twice the rows, serves this sub-batch too: the
+        padding costs less than a second executable (its compile, and the
+        memory it keeps). The evaluation set of a fit is then run by the
+        executable of its chunks.
+        """
+        best = rows
+        for key in list(self._functions) + list(self._set.compiles.pending):
+            shape, _, xla = key
+            if (
+                xla
+                and tuple(shape[1:]) == tuple(x_tail)
+                and rows < shape[0] <= 2 * rows
+                and (best == rows or shape[0] < best)
+            ):
+                best = shape[0]
+        return best
+
     @property
     def alive(self):
         """Whether the model is still there."""
@@ -283,6 +308,8 @@ class _CompiledModel:
         plain_key = (None, x.dtype.str, False)
         n_rows = x.shape[0]
         step = n_rows if not plain_rows else min(n_rows, int(plain_rows))
+        if jit_compile == "auto" and xla_key in self._set.compiles.pending:
+            step = self._while_compiling(step)
         pieces = [
             self._call(plain_key, x[i : i + step], jit_compile, share)
             for i in range(0, n_rows, step)
@@ -291,6 +318,18 @@ class _CompiledModel:
         if jit_compile == "auto":
             self._maybe_compile_xla(x, time.perf_counter() - started)
         return out
+
+    def _while_compiling(self, step):
+        """Rows per plain-graph call while XLA compiles the shape beside it.
+
+        The compiler's memory comes on top of the plain graph's activations,
+        so pieces estimated above :data:`_LARGE_PIECE_BYTES` are cut to
+        :data:`_COMPILING_BUDGET_BYTES` until XLA serves the shape.
+        """
+        row_bytes = 4 * self.row_work
+        if step * row_bytes <= _LARGE_PIECE_BYTES:
+            return step
+        return min(step, rows_within(_COMPILING_BUDGET_BYTES, row_bytes))
 
     def _call(self, key, x, jit_compile, share=False):
         function = self._functions.get(key)
@@ -521,6 +560,8 @@ class KerasPredictor:
         n_rows = X_batch_3d.shape[0]
         rows = _sub_batch_rows(n_rows, self.batch_size)
         compiled = self.compiled
+        if self.jit_compile is not False:
+            rows = compiled.padded_rows(rows, X_batch_3d.shape[1:])
         preprocess = self._preprocess(trusted)
         out = None
         for start in range(0, n_rows, rows):

@@ -340,6 +340,39 @@ def test_xla_only_once_a_shape_is_called_again(
     assert ((104, 5, 3), "<f4", True) in predictor.compiled._functions
 
 
+def test_smaller_calls_run_on_a_compiled_shape_of_at_most_twice_the_rows(
+    regressor, lagged_data, xla_for_any_size
+):
+    X = lagged_data[0]  # 100 rows
+    chunk = np.concatenate([X, X])  # 200 rows: one sub-batch of 200
+    predictor = make_keras_predictor(copy.deepcopy(regressor), batch_size=256)
+    expected = _xla_ready(predictor, chunk)
+    keys = set(predictor.compiled._functions)
+    assert ((200, 5, 3), "<f4", True) in keys
+    # The evaluation set (104 rows) goes padded through the chunks' executable
+    # instead of a compile of its own, with the same outputs.
+    for _ in range(3):
+        assert_allclose(predictor(X, "predict"), expected[:100], **F32)
+    assert compile_policy.wait_for_background(timeout=120)
+    assert set(predictor.compiled._functions) == keys
+    compiled = predictor.compiled
+    assert compiled.padded_rows(104, (5, 3)) == 200
+    assert compiled.padded_rows(96, (5, 3)) == 96  # more than twice: its own
+    assert compiled.padded_rows(104, (5, 4)) == 104  # another input shape
+    plain = make_keras_predictor(predictor.estimator, batch_size=256,
+                                 jit_compile=False)
+    assert plain(X, "predict").shape == expected[:100].shape
+
+
+def test_plain_graph_pieces_shrink_while_their_shape_compiles(regressor):
+    compiled = make_keras_predictor(copy.deepcopy(regressor)).compiled
+    compiled.row_work = 4096  # 16 KB a row
+    assert compiled._while_compiling(1024) == 1024  # 16 MiB: left alone
+    assert compiled._while_compiling(2048) == 512  # 32 MiB: cut to 8 MiB
+    compiled.row_work = 2**20  # a huge row: at least the smallest batch
+    assert compiled._while_compiling(256) == 64
+
+
 def test_auto_compiles_no_xla_for_small_work(regressor, lagged_data):
     # The tests' models are tiny: the plain graph serves them, nothing else.
     est = copy.deepcopy(regressor)
