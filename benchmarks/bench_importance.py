@@ -89,6 +89,8 @@ N_MODELS = 5  # models of one architecture in the same-architecture case
 N_ITER = 5
 SCALE = 0.2
 MARKER = "BENCH-RESULT "
+BACK_TO_BACK_RUNS = 5
+BACK_TO_BACK_TARGETS = {"W1": 1.5, "W2": 1.15}
 
 
 # ------------------------------------------------------------ worker process
@@ -333,7 +335,7 @@ def worker(args):
     # once the work repeats (a second run), and the compile finishes before
     # the warm runs.
     background_s = None
-    if args.runs:
+    if args.runs and not args.no_warm_up:
         t0 = time.perf_counter()
         for run in runs.values():
             run()
@@ -354,12 +356,14 @@ def worker(args):
 
 # ------------------------------------------------------------ parent process
 def _run_worker(workload, methods, samples, runs, eli5_columns, max_batch_bytes,
-                only=None):
+                only=None, warm_up=True):
     cmd = [
         sys.executable, os.path.abspath(__file__), "--worker", ",".join(methods),
         "--workload", workload, "--samples", str(samples), "--runs", str(runs),
         "--eli5-columns", str(eli5_columns),
     ]
+    if not warm_up:
+        cmd.append("--no-warm-up")
     if only is not None:
         cmd += ["--only", only]
     if max_batch_bytes is not None:
@@ -520,6 +524,30 @@ def _report_first(workload, times, target=1.5):
     return ratio
 
 
+def _report_back_to_back(workload, res):
+    """Warm runs straight after the first ones, as a loop of calls makes them."""
+    if "error" in res:
+        print(f"{workload}, back to back: FAILED ({res['error']})")
+        return
+    variants = res["variants"]
+    limits = variants["limit"]
+    ours = variants["seqimportance"][""]["times"]
+    per_run = [min(v["times"][r] for v in limits.values()) for r in range(len(ours))]
+    ratios = [a / b for a, b in zip(ours, per_run)]
+    print(f"\n{workload}, back to back in a fresh process: the first runs, then "
+          f"{len(ours)} rounds of every limit variant and seqimportance in turn, "
+          "no warm-up, no wait for background compiles")
+    print("  seqimportance s: " + ", ".join(f"{t:.4f}" for t in ours))
+    print("  best limit s:    " + ", ".join(f"{t:.4f}" for t in per_run))
+    print("  x limit:         " + ", ".join(f"{r:.2f}" for r in ratios))
+    by_run = statistics.median(ratios)
+    target = BACK_TO_BACK_TARGETS[workload]
+    print(f"target: back to back within {target}x of the limit: {by_run:.2f}x "
+          f"(median run by run); "
+          f"{statistics.median(ours) / statistics.median(per_run):.2f}x (medians) "
+          f"-> {'met' if by_run <= target else 'MISSED'}")
+
+
 def _report_same_architecture(workload, res):
     """Print the first fits of N_MODELS models of one architecture."""
     if "error" in res:
@@ -575,6 +603,14 @@ def main(argv=None):
     parser.add_argument("--workload", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     parser.add_argument("--samples", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--only", help=argparse.SUPPRESS)
+    parser.add_argument("--no-warm-up", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--back-to-back", type=int, default=BACK_TO_BACK_RUNS,
+                        metavar="K",
+                        help="W1 and W2 also back to back: in a fresh process, "
+                        "the cold runs, then K rounds of the limit and "
+                        "seqimportance in turn, with no warm-up and no wait for "
+                        f"background compiles; 0 skips it (default: "
+                        f"{BACK_TO_BACK_RUNS})")
     args = parser.parse_args(argv)
     if args.worker == "same-architecture":
         return same_architecture_worker(args)
@@ -628,6 +664,14 @@ def main(argv=None):
             met = ratios.get("run by run", ratios["medians"]) <= target
             print(f"target: seqimportance within {target}x of the limit: {shown} -> "
                   f"{'met' if met else 'MISSED'}")
+        if args.back_to_back and interleave and workload in BACK_TO_BACK_TARGETS:
+            print(f"  running {workload} / back to back ...", file=sys.stderr,
+                  flush=True)
+            res = _run_worker(workload, pair, samples, args.back_to_back,
+                              eli5_columns, args.max_batch_bytes, warm_up=False)
+            all_results[workload]["back_to_back"] = res
+            save()
+            _report_back_to_back(workload, res)
         if args.first_calls and pair and not only_pair:
             print(f"  running {workload} / first calls ...", file=sys.stderr,
                   flush=True)
