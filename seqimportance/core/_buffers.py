@@ -22,6 +22,7 @@ __all__ = [
     "release_free_memory",
     "rows_within",
     "shareable",
+    "sub_batch_rows",
 ]
 
 # Bytes: TensorFlow's EIGEN_MAX_ALIGN_BYTES on AVX-512 builds (larger than on
@@ -138,3 +139,31 @@ def release_free_memory():
                 pass
     trim = _LIBC["trim"]
     return bool(trim(0)) if trim is not None else False
+
+
+def sub_batch_rows(n_rows, batch_size):
+    """Rows of each sub-batch when ``n_rows`` are cut into equal ones of <= B rows.
+
+    ``k = ceil(n_rows / B)`` sub-batches of ``ceil(n_rows / k)`` rows,
+    rounded up to a multiple of 8 (the last one is padded): the chunks of one
+    fit have one or two sizes, so one or two shapes are compiled, with next
+    to no padding.
+
+    Parameters
+    ----------
+    n_rows : int
+    batch_size : int
+
+    Returns
+    -------
+    rows : int
+
+    Examples
+    --------
+    >>> from seqimportance.core._buffers import sub_batch_rows
+    >>> sub_batch_rows(10000, 8192), sub_batch_rows(100, 8192)
+    (5000, 104)
+    """
+    n_batches = -(-n_rows // batch_size)
+    rows = -(-n_rows // n_batches)
+    return min(batch_size, -(-rows // 8) * 8)

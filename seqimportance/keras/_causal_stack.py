@@ -14,7 +14,7 @@ them for both. The module imports nothing of the package, so that the
 predictors' imports stay shallow. Nothing here imports Keras.
 """
 
-__all__ = ["HEAD_LAYERS", "STATES_PER_LAYER", "recurrent_stack"]
+__all__ = ["HEAD_LAYERS", "STATES_PER_LAYER", "prefix_row_width", "recurrent_stack"]
 
 STATES_PER_LAYER = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}
 HEAD_LAYERS = frozenset(
@@ -82,3 +82,31 @@ def recurrent_stack(model):
     if not all(type(x).__name__ in HEAD_LAYERS for x in head):
         return None
     return recurrent, head
+
+
+def prefix_row_width(model):
+    """Floats that one row keeps on the prefix path, or None if not served.
+
+    A row holds its input (``T x F``), every layer's states and, with a
+    per-timestep head, the last layer's output at every step: the step loop
+    keeps no other activation, so its sub-batches can be larger than those
+    of a full forward pass.
+
+    Parameters
+    ----------
+    model : keras.Model
+
+    Returns
+    -------
+    width : int or None
+    """
+    stack = recurrent_stack(model)
+    if stack is None:
+        return None
+    recurrent, _ = stack
+    n_timesteps, n_features = (int(d) for d in model.inputs[0].shape[1:])
+    width = n_timesteps * n_features
+    width += sum(int(x.units) * STATES_PER_LAYER[type(x).__name__] for x in recurrent)
+    if recurrent[-1].return_sequences:
+        width += n_timesteps * int(recurrent[-1].units)
+    return width

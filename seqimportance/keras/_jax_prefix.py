@@ -34,10 +34,10 @@ import weakref
 
 import numpy as np
 
-from ..core._buffers import aligned_empty, rows_within
-from ._causal_stack import STATES_PER_LAYER, recurrent_stack
+from ..core._buffers import aligned_empty, rows_within, sub_batch_rows
+from ._causal_stack import STATES_PER_LAYER, prefix_row_width, recurrent_stack
 
-__all__ = ["JaxPrefixRunner", "jax_prefix_batch_size", "sub_batch_rows"]
+__all__ = ["JaxPrefixRunner", "jax_prefix_batch_size"]
 
 _ACTIVATION_BUDGET_BYTES = 32 * 2**20
 
@@ -45,10 +45,9 @@ _ACTIVATION_BUDGET_BYTES = 32 * 2**20
 def jax_prefix_batch_size(model):
     """Rows per call of the prefix path within 32 MiB, or None if not served.
 
-    As :func:`seqimportance.keras._prefix.prefix_default_batch_size`: a row
-    holds its input (``T x F``), every layer's states and, with a
-    per-timestep head, the last layer's output at every step (a power of two
-    between 64 and 8192 rows).
+    As :func:`seqimportance.keras._prefix.prefix_default_batch_size`, from
+    the floats a row keeps
+    (:func:`~seqimportance.keras._causal_stack.prefix_row_width`).
 
     Parameters
     ----------
@@ -58,37 +57,8 @@ def jax_prefix_batch_size(model):
     -------
     rows : int or None
     """
-    stack = recurrent_stack(model)
-    if stack is None:
-        return None
-    recurrent, _ = stack
-    n_timesteps, n_features = (int(d) for d in model.inputs[0].shape[1:])
-    width = n_timesteps * n_features
-    width += sum(int(x.units) * STATES_PER_LAYER[type(x).__name__] for x in recurrent)
-    if recurrent[-1].return_sequences:
-        width += n_timesteps * int(recurrent[-1].units)
-    return rows_within(_ACTIVATION_BUDGET_BYTES, 4 * width)
-
-
-def sub_batch_rows(n_rows, batch_size):
-    """Rows of each sub-batch when ``n_rows`` are cut into equal ones of <= B rows.
-
-    Rounded up to a multiple of 8 (the last sub-batch is padded), as on
-    TensorFlow: the chunks of one fit have one or two sizes, so one or two
-    shapes are compiled, with next to no padding.
-
-    Parameters
-    ----------
-    n_rows : int
-    batch_size : int
-
-    Returns
-    -------
-    rows : int
-    """
-    n_batches = -(-n_rows // batch_size)
-    rows = -(-n_rows // n_batches)
-    return min(batch_size, -(-rows // 8) * 8)
+    width = prefix_row_width(model)
+    return None if width is None else rows_within(_ACTIVATION_BUDGET_BYTES, 4 * width)
 
 
 class JaxPrefixRunner:

@@ -59,6 +59,7 @@ import weakref
 import numpy as np
 
 from ..core._buffers import aligned_empty, rows_within
+from ..core._buffers import sub_batch_rows as _sub_batch_rows
 from . import _compile_policy as compile_policy
 from ._compile_policy import worth_xla
 from ._prefix import PrefixRunner, prefix_default_batch_size, recurrent_stack
@@ -188,13 +189,6 @@ def _default_batch_size(model, budget_bytes=None):
     if budget_bytes is None:
         budget_bytes = _ACTIVATION_BUDGET_BYTES
     return rows_within(budget_bytes, 4 * _row_work(model))
-
-
-def _sub_batch_rows(n_rows, batch_size):
-    """Rows of each sub-batch when ``n_rows`` are cut into equal ones of <= B rows."""
-    n_batches = -(-n_rows // batch_size)
-    rows = -(-n_rows // n_batches)
-    return min(batch_size, -(-rows // 8) * 8)
 
 
 class _CompiledModel:

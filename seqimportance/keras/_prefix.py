@@ -35,7 +35,7 @@ import numpy as np
 
 from ..core._buffers import aligned_empty, rows_within
 from . import _compile_policy as compile_policy
-from ._causal_stack import STATES_PER_LAYER, recurrent_stack
+from ._causal_stack import STATES_PER_LAYER, prefix_row_width, recurrent_stack
 from ._compile_policy import worth_xla
 from ._quiet import package_function
 from ._tensors import as_tensor
@@ -55,21 +55,12 @@ _ACTIVATION_BUDGET_BYTES = 32 * 2**20
 def prefix_default_batch_size(model):
     """Rows per call of the prefix path within 32 MiB, or None if not served.
 
-    A row holds its input (``T x F``), every layer's states and, with a
-    per-timestep head, the last layer's output at every step: the loop keeps
-    no other activation, so sub-batches can be larger than for a full
-    forward pass (a power of two between 64 and 8192 rows).
+    From the floats a row keeps
+    (:func:`~seqimportance.keras._causal_stack.prefix_row_width`): a power
+    of two between 64 and 8192 rows.
     """
-    stack = recurrent_stack(model)
-    if stack is None:
-        return None
-    recurrent, _ = stack
-    n_timesteps, n_features = (int(d) for d in model.inputs[0].shape[1:])
-    width = n_timesteps * n_features
-    width += sum(int(x.units) * _RECURRENT[type(x).__name__] for x in recurrent)
-    if recurrent[-1].return_sequences:
-        width += n_timesteps * int(recurrent[-1].units)
-    return rows_within(_ACTIVATION_BUDGET_BYTES, 4 * width)
+    width = prefix_row_width(model)
+    return None if width is None else rows_within(_ACTIVATION_BUDGET_BYTES, 4 * width)
 
 
 class PrefixRunner:

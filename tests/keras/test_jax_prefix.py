@@ -17,13 +17,13 @@ from seqimportance import (  # noqa: E402
     SequenceModelRegressor,
     SequencePermutationImportance,
 )
+from seqimportance.core._buffers import sub_batch_rows  # noqa: E402
 from seqimportance.datasets import (  # noqa: E402
     make_lagged_regression,
     make_seed_sequences,
 )
 from seqimportance.keras import _causal_stack, _prefix  # noqa: E402
 from seqimportance.keras import _jax_predictor as jp  # noqa: E402
-from seqimportance.keras._jax_prefix import sub_batch_rows  # noqa: E402
 from seqimportance.keras._predictor import make_keras_predictor  # noqa: E402
 
 F32 = dict(rtol=1e-4, atol=1e-6)
