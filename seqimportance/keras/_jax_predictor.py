@@ -15,7 +15,7 @@ importance fit making its own, compile nothing again.
 Models that are a chain of stacked unidirectional LSTM / GRU / SimpleRNN
 layers and a simple head run their full passes through the step loop of
 :mod:`seqimportance.keras._jax_prefix` instead, from step 0: the same outputs,
-about twice as fast on CPU as Keras's own recurrent layers under ``jax.jit``.
+1.1-1.35x as fast on CPU as Keras's own recurrent layers under ``jax.jit``.
 Their timestep units, behind
 the package's wrappers with their default pre-processing (as on TensorFlow,
 see :attr:`JaxPredictor.uses_first_steps`), run each perturbed copy from its
@@ -98,7 +98,7 @@ class JaxPredictor:
         :func:`~seqimportance.keras._causal_stack.recurrent_stack` recognises
         run through the prefix path's step loop from step 0
         (:meth:`~seqimportance.keras._jax_prefix.JaxPrefixRunner.full_outputs`),
-        about twice as fast on CPU as the jitted ``stateless_call``; False
+        1.1-1.35x as fast on CPU as the jitted ``stateless_call``; False
         jits ``stateless_call`` for every model.
     """
 
