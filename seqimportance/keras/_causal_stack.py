@@ -14,7 +14,13 @@ them for both. The module imports nothing of the package, so that the
 predictors' imports stay shallow. Nothing here imports Keras.
 """
 
-__all__ = ["HEAD_LAYERS", "STATES_PER_LAYER", "prefix_row_width", "recurrent_stack"]
+__all__ = [
+    "HEAD_LAYERS",
+    "STATES_PER_LAYER",
+    "default_wrapper_input",
+    "prefix_row_width",
+    "recurrent_stack",
+]
 
 STATES_PER_LAYER = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}
 HEAD_LAYERS = frozenset(
@@ -110,3 +116,27 @@ def prefix_row_width(model):
     if recurrent[-1].return_sequences:
         width += n_timesteps * int(recurrent[-1].units)
     return width
+
+
+def default_wrapper_input(inference):
+    """Whether the model gets the input as the package's wrappers make it.
+
+    By default they only validate and cast a 3-D batch, each timestep to
+    itself (their feature encoder is the identity), so a copy equal to the
+    data before a timestep reaches the model equal to it before that step.
+
+    Parameters
+    ----------
+    inference : seqimportance.keras._inference.Inference or subclass
+
+    Returns
+    -------
+    bool
+    """
+    encoder = getattr(inference.estimator, "feature_encoder_", None)
+    return bool(
+        type(inference).__name__ == "Inference"
+        and inference.input_ndim == 3
+        and type(encoder).__name__ == "FunctionTransformer"
+        and getattr(encoder, "func", None) is None
+    )

@@ -31,7 +31,7 @@ import weakref
 import numpy as np
 
 from ..core._buffers import rows_within
-from ._causal_stack import recurrent_stack
+from ._causal_stack import default_wrapper_input, recurrent_stack
 from ._jax_prefix import JaxPrefixRunner, jax_prefix_batch_size
 
 __all__ = ["JaxPredictor"]
@@ -66,15 +66,6 @@ def _new_forward(model):
         return outputs
 
     return jax.jit(infer)
-
-
-def _identity_encoder(estimator):
-    """Whether the estimator's feature encoder leaves the input as it is."""
-    encoder = getattr(estimator, "feature_encoder_", None)
-    return (
-        type(encoder).__name__ == "FunctionTransformer"
-        and getattr(encoder, "func", None) is None
-    )
 
 
 class JaxPredictor:
@@ -173,12 +164,8 @@ class JaxPredictor:
 
     @property
     def _default_wrapper_input(self):
-        """Whether the model gets a 3-D batch as the package's wrappers make it."""
-        return bool(
-            type(self.inference).__name__ == "Inference"
-            and self.inference.input_ndim == 3
-            and _identity_encoder(self.estimator)
-        )
+        """See :func:`~seqimportance.keras._causal_stack.default_wrapper_input`."""
+        return default_wrapper_input(self.inference)
 
     def raw_outputs(self, X_batch_3d):
         """The model's outputs for every row of ``X_batch_3d``."""

@@ -61,6 +61,7 @@ import numpy as np
 from ..core._buffers import aligned_empty, rows_within
 from ..core._buffers import sub_batch_rows as _sub_batch_rows
 from . import _compile_policy as compile_policy
+from ._causal_stack import default_wrapper_input
 from ._compile_policy import worth_xla
 from ._prefix import PrefixRunner, prefix_default_batch_size, recurrent_stack
 from ._shared_compiled import function_set
@@ -438,15 +439,6 @@ def _compiled_for_token(token, model, received):
     return compiled
 
 
-def _identity_encoder(estimator):
-    """Whether the estimator's feature encoder leaves the input as it is."""
-    encoder = getattr(estimator, "feature_encoder_", None)
-    return (
-        type(encoder).__name__ == "FunctionTransformer"
-        and getattr(encoder, "func", None) is None
-    )
-
-
 class KerasPredictor:
     """Predictions of a Keras-backed estimator for a batch, by compiled inference.
 
@@ -629,16 +621,8 @@ class KerasPredictor:
 
     @property
     def _default_wrapper_input(self):
-        """Whether the model gets the input as the package's wrappers make it.
-
-        By default they only validate and cast a 3-D batch, each timestep to
-        itself.
-        """
-        return bool(
-            type(self.inference).__name__ == "Inference"
-            and self.inference.input_ndim == 3
-            and _identity_encoder(self.estimator)
-        )
+        """See :func:`~seqimportance.keras._causal_stack.default_wrapper_input`."""
+        return default_wrapper_input(self.inference)
 
     def __call__(
         self, X_batch_3d, method, *, reference=None, first_steps=None, trusted=False
