@@ -21,6 +21,7 @@ __all__ = [
     "aligned_empty",
     "release_free_memory",
     "rows_within",
+    "prefix_sub_batches",
     "shareable",
     "sub_batch_rows",
 ]
@@ -167,3 +168,74 @@ def sub_batch_rows(n_rows, batch_size):
     n_batches = -(-n_rows // batch_size)
     rows = -(-n_rows // n_batches)
     return min(batch_size, -(-rows // 8) * 8)
+
+
+def prefix_sub_batches(batch, first_steps, n, size, states):
+    """The sub-batches of the prefix path: copies sorted by first perturbed step.
+
+    Used by both prefix runners (``seqimportance.keras._prefix`` and
+    ``_jax_prefix``). The rows of the stacked copies are sorted by the first
+    perturbed step of their copy and cut into sub-batches of ``size`` rows;
+    a sub-batch runs from the first step of its earliest row (the others are
+    unperturbed there), and the last one is padded with its own real rows.
+
+    Parameters
+    ----------
+    batch : ndarray of shape (n_copies * n, T, F)
+        Copy ``j`` in rows ``j * n`` to ``(j + 1) * n``.
+    first_steps : array-like of int, shape (n_copies,)
+    n : int
+        Rows of one copy (samples of the reference).
+    size : int
+        Rows of every sub-batch.
+    states : list of ndarray of shape (n, T, width)
+        Every state of the reference at every step.
+
+    Yields
+    ------
+    picked : ndarray of int
+        The rows of ``batch`` that the sub-batch's first ``len(picked)`` rows
+        hold.
+    start : int
+        The step it runs from.
+    x : ndarray of shape (size, T, F)
+        Its rows: a view of ``batch`` where they are one full block.
+    init : list of ndarray of shape (size, width)
+        The states before ``start`` (zeros from step 0).
+    samples : ndarray of int, shape (size,)
+        The reference sample of each row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqimportance.core._buffers import prefix_sub_batches
+    >>> batch = np.zeros((6, 4, 1))  # 3 copies of 2 samples
+    >>> states = [np.zeros((2, 4, 3))]
+    >>> [(p.tolist(), start) for p, start, *_ in
+    ...  prefix_sub_batches(batch, [2, 0, 1], 2, 4, states)]
+    [([2, 3, 4, 5], 0), ([0, 1], 2)]
+    """
+    first_steps = np.asarray(first_steps, dtype=np.int64)
+    start_of_row = np.repeat(first_steps, n)
+    order = np.argsort(start_of_row, kind="stable")
+    for a in range(0, len(order), size):
+        picked = order[a : a + size]
+        start = int(start_of_row[picked[0]])
+        first, m = int(picked[0]), len(picked)
+        picked_rows = picked[np.arange(size) % m] if m < size else picked
+        in_order = bool(np.all(np.diff(picked) == 1))
+        if in_order and m == size:  # no gather, no copy
+            x = batch[first : first + m]
+        else:
+            x = aligned_empty((size,) + batch.shape[1:], batch.dtype)
+            if in_order:  # one block copy, then the padding rows
+                x[:m] = batch[first : first + m]
+                np.take(batch, picked_rows[m:], axis=0, out=x[m:])
+            else:
+                np.take(batch, picked_rows, axis=0, out=x)
+        samples = picked_rows % n
+        if start > 0:
+            init = [np.ascontiguousarray(s[samples, start - 1]) for s in states]
+        else:
+            init = [np.zeros((size, s.shape[2]), s.dtype) for s in states]
+        yield picked, start, x, init, samples

@@ -34,7 +34,7 @@ import weakref
 
 import numpy as np
 
-from ..core._buffers import aligned_empty, rows_within, sub_batch_rows
+from ..core._buffers import prefix_sub_batches, rows_within, sub_batch_rows
 from ._causal_stack import STATES_PER_LAYER, prefix_row_width, recurrent_stack
 
 __all__ = ["JaxPrefixRunner", "jax_prefix_batch_size"]
@@ -306,32 +306,15 @@ class JaxPrefixRunner:
         """
         _, suffix_fn = self._functions()
         values = self._values()
-        n = len(reference)
-        first_steps = np.asarray(first_steps, dtype=np.int64)
         states = self._baseline_for(reference, preprocess, values)
         last = states[len(states) - self._n_last]
-        copy_of_row = np.repeat(np.arange(len(first_steps)), n)
-        start_of_row = first_steps[copy_of_row]
-        order = np.argsort(start_of_row, kind="stable")
-        n_rows = len(order)
+        n_rows = len(batch)
         size = sub_batch_rows(n_rows, self.batch_size)
         out = None
-        for a in range(0, n_rows, size):
-            picked = order[a : a + size]
-            start = int(start_of_row[picked[0]])
-            m, first = len(picked), int(picked[0])
-            picked_rows = picked[np.arange(size) % m] if m < size else picked
-            samples = picked_rows % n
-            if m == size and np.all(np.diff(picked) == 1):  # no gather
-                x = batch[first : first + m]
-            else:  # padded with real rows, which start where the others do
-                x = aligned_empty((size,) + batch.shape[1:], batch.dtype)
-                np.take(batch, picked_rows, axis=0, out=x)
+        for picked, start, x, init, samples in prefix_sub_batches(
+            batch, first_steps, len(reference), size, states
+        ):
             x = np.ascontiguousarray(preprocess(x))
-            if start > 0:
-                init = [np.ascontiguousarray(s[samples, start - 1]) for s in states]
-            else:
-                init = [np.zeros((size, s.shape[2]), x.dtype) for s in states]
             if self.per_step:
                 base_seq = np.ascontiguousarray(last[samples])
             else:
@@ -342,5 +325,5 @@ class JaxPrefixRunner:
             self.steps_full += size * self.n_timesteps
             if out is None:
                 out = np.empty((n_rows,) + y.shape[1:], dtype=y.dtype)
-            out[picked] = y[:m]
+            out[picked] = y[: len(picked)]
         return out

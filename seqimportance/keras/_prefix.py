@@ -33,7 +33,7 @@ import weakref
 
 import numpy as np
 
-from ..core._buffers import aligned_empty, rows_within
+from ..core._buffers import prefix_sub_batches, rows_within
 from . import _compile_policy as compile_policy
 from ._causal_stack import STATES_PER_LAYER, prefix_row_width, recurrent_stack
 from ._compile_policy import worth_xla
@@ -308,41 +308,14 @@ class PrefixRunner:
         -------
         raw : ndarray of shape (n_copies * n, ...)
         """
-        n = len(reference)
-        first_steps = np.asarray(first_steps, dtype=np.int64)
         states, last = self._baseline_for(reference, preprocess)
-        copy_of_row = np.repeat(np.arange(len(first_steps)), n)
-        start_of_row = first_steps[copy_of_row]
-        order = np.argsort(start_of_row, kind="stable")
-        n_rows = len(order)
+        n_rows = len(batch)
         size = rows(n_rows)
         out = None
-        for a in range(0, n_rows, size):
-            picked = order[a : a + size]
-            start = int(start_of_row[picked[0]])
-            samples = picked % n
-            first, m = int(picked[0]), len(picked)
-            if m < size:  # pad to the sub-batch shape, with real rows
-                fill = np.arange(size) % m
-                picked_rows, samples = picked[fill], samples[fill]
-            else:
-                picked_rows = picked
-            in_order = bool(np.all(np.diff(picked) == 1))
-            if in_order and m == size:  # no gather, no copy
-                x = preprocess(batch[first : first + m])
-            else:
-                x = aligned_empty((size,) + batch.shape[1:], batch.dtype)
-                if in_order:  # one block copy, then the padding rows
-                    x[:m] = batch[first : first + m]
-                    np.take(batch, picked_rows[m:], axis=0, out=x[m:])
-                else:
-                    np.take(batch, picked_rows, axis=0, out=x)
-                x = preprocess(x)
-            x = np.ascontiguousarray(x)
-            if start > 0:
-                init = [np.ascontiguousarray(s[samples, start - 1]) for s in states]
-            else:
-                init = [np.zeros((size, s.shape[2]), x.dtype) for s in states]
+        for picked, start, x, init, samples in prefix_sub_batches(
+            batch, first_steps, len(reference), size, states
+        ):
+            x = np.ascontiguousarray(preprocess(x))
             if self.per_step:
                 base_seq = np.ascontiguousarray(last[samples])
             else:
@@ -350,5 +323,5 @@ class PrefixRunner:
             y = self._suffix(x, start, init, base_seq, share)
             if out is None:
                 out = np.empty((n_rows,) + y.shape[1:], dtype=y.dtype)
-            out[picked] = y[:m]
+            out[picked] = y[: len(picked)]
         return out
