@@ -17,7 +17,6 @@ own generator, seeded by ``(base_seed, fold, unit, repeat)``, so the chunk
 size, ``n_jobs`` and the order of evaluation cannot change the numbers.
 """
 
-
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
@@ -208,31 +207,54 @@ class FoldEvaluator:
 
     def compute_baseline(self):
         """Score or predictions of the unperturbed data, through the same path."""
+        self._set_baseline(self._chunk_predictions(self.X), self.X)
+        return self
+
+    @property
+    def baseline_pending(self):
+        """Whether the baseline is still to be computed."""
+        return self.baseline_score is None and self.baseline_predictions is None
+
+    def _shares_call(self):
+        """Whether the unperturbed rows can go in one call with the copies.
+
+        Not with padding (its baseline keeps per-step outputs), nor for a
+        predictor that runs copies from their first perturbed step.
+        """
+        return self._masked is None and not (
+            getattr(self.predictor, "uses_first_steps", False)
+            and self._first_steps.any()
+        )
+
+    def _set_baseline(self, predictions, X):
+        """The baseline from the first ``n_samples`` rows of ``predictions``."""
         n_samples = self.X.shape[0]
         if self.effect == "score":
-            predictions = self._chunk_predictions(self.X)
             if self._masked is not None:
                 self.baseline_score = self._masked.baseline(predictions)
-                return self
-            X_input = to_estimator_input(self.X, self.input_ndim, self.feature_names)
+                return
+            X_input = to_estimator_input(X, self.input_ndim, self.feature_names)
             proxy = proxy_class(self._proxy_methods())(
                 self.estimator, predictions, 0, X_input
             )
             self.baseline_score = float(self.scorer(proxy, X_input, self.y))
-        else:
-            raw = self._chunk_predictions(self.X).get(self.method)
-            self.baseline_predictions = flat_predictions(raw, n_samples)
-            if self._masked is not None:
-                self._masked.set_outputs(raw)
-        return self
+            return
+        raw = predictions.get(self.method)
+        if len(predictions.batch) > n_samples:
+            raw = _first_rows(raw, n_samples)
+        self.baseline_predictions = flat_predictions(raw, n_samples)
+        if self._masked is not None:
+            self._masked.set_outputs(raw)
 
     def _proxy_methods(self):
         return frozenset(m for m in PREDICTION_METHODS if hasattr(self.estimator, m))
 
-    def _chunk_predictions(self, batch, jobs=None):
+    def _chunk_predictions(self, batch, jobs=None, with_reference=False):
         first_steps = None
         if jobs is not None:
             first_steps = self._first_steps[np.asarray(jobs)[:, 0]]
+            if with_reference:
+                first_steps = np.concatenate([[0], first_steps])
         return ChunkPredictions(
             self.predictor,
             self.estimator,
@@ -245,24 +267,28 @@ class FoldEvaluator:
             trusted=jobs is not None and self._trusted,
         )
 
-    def build_batch(self, jobs):
+    def build_batch(self, jobs, with_reference=False):
         """Perturbed copies of ``X`` for ``jobs``, stacked along axis 0.
 
         Parameters
         ----------
         jobs : ndarray of shape (n_jobs_in_chunk, 2)
             ``(unit, repeat)`` rows.
+        with_reference : bool, default=False
+            Whether an unperturbed copy comes first.
 
         Returns
         -------
-        batch : ndarray of shape (n_jobs_in_chunk * n_samples, n_timesteps, n_features)
-            Rows ``i * n_samples`` to ``(i + 1) * n_samples`` hold job ``i``.
+        batch : ndarray of shape (n_copies * n_samples, n_timesteps, n_features)
+            Rows ``i * n_samples`` to ``(i + 1) * n_samples`` hold job ``i``
+            (job ``i - 1`` after the unperturbed copy).
         """
         X = self.X
         n_samples = X.shape[0]
-        batch = aligned_empty((len(jobs) * n_samples,) + X.shape[1:], X.dtype)
-        batch.reshape((len(jobs),) + X.shape)[...] = X  # one vectorised copy
-        for i, (unit, repeat) in enumerate(jobs.tolist()):
+        n_copies = len(jobs) + int(with_reference)
+        batch = aligned_empty((n_copies * n_samples,) + X.shape[1:], X.dtype)
+        batch.reshape((n_copies,) + X.shape)[...] = X  # one vectorised copy
+        for i, (unit, repeat) in enumerate(jobs.tolist(), start=int(with_reference)):
             rng = job_rng(self.base_seed, self.fold, self._seed_keys[unit], repeat)
             dst = batch[i * n_samples : (i + 1) * n_samples]
             perturb_unit(
@@ -276,33 +302,52 @@ class FoldEvaluator:
         return batch
 
     def evaluate(self, jobs):
-        """Effect of each job of a chunk: ndarray of shape (n_jobs_in_chunk,)."""
+        """Effect of each job of a chunk: ndarray of shape (n_jobs_in_chunk,).
+
+        With the baseline still pending, the unperturbed rows go first in
+        the chunk's call (one call instead of two), when they can.
+        """
         n_jobs, n_samples = len(jobs), self.X.shape[0]
-        batch = self.build_batch(jobs)
+        shared = self.baseline_pending and self._shares_call()
+        if self.baseline_pending and not shared:
+            self.compute_baseline()
+        batch = self.build_batch(jobs, with_reference=shared)
         if self._masked is not None:
             return self._masked.evaluate(jobs, batch)
+        predictions = self._chunk_predictions(batch, jobs, with_reference=shared)
+        if shared:
+            self._set_baseline(predictions, batch[:n_samples])
+        first = int(shared)  # the first job's copy
         if self.effect != "score":
-            raw = self._chunk_predictions(batch, jobs).get(self.method)
-            predictions = flat_predictions(raw, n_jobs * n_samples)
+            raw = predictions.get(self.method)
+            n_rows = (n_jobs + first) * n_samples
+            predictions = flat_predictions(raw, n_rows)[first * n_samples :]
             diff = (
                 predictions.reshape(n_jobs, n_samples, -1) - self.baseline_predictions
             )
             if self.effect == "rms":
                 return np.sqrt(np.mean(np.square(diff), axis=(1, 2)))
             return np.mean(np.abs(diff), axis=(1, 2))
-        predictions = self._chunk_predictions(batch, jobs)
         proxy_cls = proxy_class(self._proxy_methods())
         scores = np.empty(n_jobs)
         for i in range(n_jobs):
+            copy = i + first
             X_i = to_estimator_input(
-                batch[i * n_samples : (i + 1) * n_samples],
+                batch[copy * n_samples : (copy + 1) * n_samples],
                 self.input_ndim,
                 self.feature_names,
             )
             scores[i] = self.scorer(
-                proxy_cls(self.estimator, predictions, i, X_i), X_i, self.y
+                proxy_cls(self.estimator, predictions, copy, X_i), X_i, self.y
             )
         return self.baseline_score - scores
+
+
+def _first_rows(predictions, n_rows):
+    """The first ``n_rows`` rows of predictions (an array, or a list of them)."""
+    if isinstance(predictions, list):
+        return [p[:n_rows] for p in predictions]
+    return predictions[:n_rows]
 
 
 def _evaluate_chunk(evaluator, jobs):
@@ -324,7 +369,8 @@ def compute_importances(
     Parameters
     ----------
     evaluator : FoldEvaluator
-        With its baseline computed.
+        Its baseline is computed first, or, when all jobs fit in one chunk,
+        in the same call as the perturbed copies.
     n_repeats : int
         Repeats per unit. Deterministic perturbations (``"zero"``,
         ``"mean"``) are evaluated once and the result repeated.
@@ -354,6 +400,8 @@ def compute_importances(
     jobs[:, 1] += first_repeat
     per_chunk = max(1, int(max_batch_bytes) // max(1, evaluator.X.nbytes))
     bounds = chunk_bounds(len(jobs), per_chunk, min_chunks=effective_n_jobs(n_jobs))
+    if evaluator.baseline_pending and (len(bounds) > 1 or len(jobs) >= per_chunk):
+        evaluator.compute_baseline()  # before chunks that may run in parallel
     if on_plan is not None:
         on_plan(len(bounds))
     # A compiled Keras predictor runs best in threads of this process (it

@@ -25,9 +25,7 @@ from ._predictors import make_predictor
 __all__ = ["check_fitted_shape", "effect_method", "evaluate_fold", "iter_folds"]
 
 
-def iter_folds(
-    estimator, cv, X, X_given, X3d, y, input_ndim, fit_params, split_sizes
-):
+def iter_folds(estimator, cv, X, X_given, X3d, y, input_ndim, fit_params, split_sizes):
     """Yield ``(fitted estimator, X_eval_3d, y_eval)`` for each fold.
 
     Parameters
@@ -195,15 +193,9 @@ def evaluate_fold(
             feature_names=feature_names,
             padding=padding,
             seed_keys=seed_keys,
-        ).compute_baseline()
+        )
 
     evaluator = evaluator_for(X_eval, y_eval, padding)
-    check_baseline_score(
-        evaluator.baseline_score,
-        fold=fold,
-        n_samples=len(X_eval),
-        scoring=params["scoring"],
-    )
     run = dict(
         max_batch_bytes=params["max_batch_bytes"],
         n_jobs=params["n_jobs"],
@@ -221,13 +213,16 @@ def evaluate_fold(
             y_part = None if y_eval is None else _safe_indexing(y_eval, rows)
             X_part = X_eval[rows]
             part_padding = PaddingMask.from_data(X_part, mask_value)
-            part = evaluator_for(
-                X_part, y_part, part_padding, perturbation.take(rows)
-            )
-            columns.append(
-                compute_importances(part, 1, first_repeat=repeat, **run)
-            )
+            part = evaluator_for(X_part, y_part, part_padding, perturbation.take(rows))
+            columns.append(compute_importances(part, 1, first_repeat=repeat, **run))
         importances = np.concatenate(columns, axis=1)
+        evaluator.compute_baseline()
+    check_baseline_score(
+        evaluator.baseline_score,
+        fold=fold,
+        n_samples=len(X_eval),
+        scoring=params["scoring"],
+    )
     return importances, evaluator.baseline_score
 
 

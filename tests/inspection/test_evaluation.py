@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 import pytest
+from joblib import parallel_config
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import (
     BaseEstimator,
@@ -139,7 +140,8 @@ def _evaluator(
     est, X, y, kind="shuffle", effect="score", scoring=None, method=None, fold=0, **kw
 ):
     _, units = make_units(T, F, axis=kw.pop("axis", "feature"))
-    return FoldEvaluator(
+    baseline = kw.pop("baseline", True)
+    evaluator = FoldEvaluator(
         GenericPredictor(est, 3),
         est,
         X,
@@ -153,7 +155,8 @@ def _evaluator(
         fold=fold,
         input_ndim=3,
         **kw,
-    ).compute_baseline()
+    )
+    return evaluator.compute_baseline() if baseline else evaluator
 
 
 def _unbatched_scores(est, X, y, scorer, kind="shuffle", n_repeats=3, fold=0):
@@ -358,10 +361,53 @@ def test_memory_per_chunk_is_bounded(data, monkeypatch):
     monkeypatch.setattr(
         evaluator,
         "build_batch",
-        lambda jobs: sizes.append(build(jobs).nbytes) or build(jobs),
+        lambda jobs, **kw: sizes.append(build(jobs, **kw).nbytes) or build(jobs, **kw),
     )
     compute_importances(evaluator, 10, max_batch_bytes=4 * X.nbytes + 10)
     assert len(sizes) == 8 and max(sizes) <= 4 * X.nbytes
+
+
+@pytest.mark.parametrize(
+    "make, effect, scoring",
+    [
+        (_regressor, "score", None),
+        (_regressor, "rms", None),
+        (_classifier, "score", "roc_auc"),
+        (_classifier, "mae", None),
+    ],
+)
+def test_baseline_goes_in_the_call_of_the_only_chunk(data, make, effect, scoring):
+    est, X, y = make(data)
+    method = None if effect == "score" else est.predict.__name__
+    kw = dict(kind="gaussian", effect=effect, scoring=scoring, method=method)
+    expected = compute_importances(_evaluator(est, X, y, **kw), 3)
+    separate = _evaluator(est, X, y, **kw)
+    pending = _evaluator(est, X, y, baseline=False, **kw)
+    assert pending.baseline_pending
+    est.calls = []
+    got = compute_importances(pending, 3)
+    # One call of every method needed, the unperturbed copy first.
+    assert est.calls and all(rows == (3 * F + 1) * N for _, rows in est.calls)
+    assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    assert pending.baseline_score == separate.baseline_score
+    if effect != "score":
+        assert_allclose(pending.baseline_predictions, separate.baseline_predictions)
+    else:  # the scorer on the unperturbed data, as sklearn computes it
+        scorer = _sklearn_scorer(scoring) or (lambda e, X_, y_: e.score(X_, y_))
+        assert pending.baseline_score == pytest.approx(scorer(est, X, y), rel=1e-12)
+
+
+def test_baseline_has_its_own_call_when_jobs_span_chunks(data):
+    est, X, y = _regressor(data)
+    pending = _evaluator(est, X, y, effect="rms", method="predict", baseline=False)
+    est.calls = []
+    compute_importances(pending, 3, max_batch_bytes=3 * F * X.nbytes)  # jobs fill it
+    assert est.calls == [("predict", N), ("predict", 3 * F * N)]
+    pending = _evaluator(est, X, y, baseline=False)
+    est.calls = []
+    with parallel_config(backend="threading"):  # chunks may run at once
+        compute_importances(pending, 3, n_jobs=2)
+    assert est.calls[0] == ("predict", N) and len(est.calls) == 3
 
 
 def test_progress_callbacks(data):
@@ -470,12 +516,12 @@ def test_make_predictor_falls_back_when_the_keras_predictor_declines(monkeypatch
     import types
 
     monkeypatch.setitem(sys.modules, "keras", types.ModuleType("keras"))
-    decline = lambda est, **kwargs: None  # noqa: E731
+    decline = lambda est, **kwargs: None
     monkeypatch.setattr(keras_predictor, "make_keras_predictor", decline)
     est = Hooked().fit(np.eye(3), [0, 1, 2])
     assert isinstance(make_predictor(est, 2), GenericPredictor)
     sentinel = object()
-    accept = lambda est, **kwargs: sentinel  # noqa: E731
+    accept = lambda est, **kwargs: sentinel
     monkeypatch.setattr(keras_predictor, "make_keras_predictor", accept)
     assert make_predictor(est, 2) is sentinel
     monkeypatch.delitem(sys.modules, "keras")
