@@ -15,7 +15,6 @@ import numbers
 import numpy as np
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
-from scipy.stats import rankdata
 from sklearn.utils.validation import _get_feature_names
 
 from ._masking import padding_mask, real_step_values
@@ -48,7 +47,7 @@ def step_correlation(values, method="spearman"):
         )
     values = np.asarray(values, dtype=np.float64)
     if method == "spearman":
-        values = rankdata(values, axis=0)
+        values = _ranks(values)
     centred = values - values.mean(axis=0)
     norm = np.sqrt(np.einsum("ij,ij->j", centred, centred))
     constant = norm == 0
@@ -59,6 +58,28 @@ def step_correlation(values, method="spearman"):
     corr[:, constant] = 0.0
     np.fill_diagonal(corr, 1.0)
     return corr
+
+
+def _ranks(values):
+    """Average ranks of each column (as ``scipy.stats.rankdata``), cheaply.
+
+    One sort of each column (contiguous: several times faster than
+    ``rankdata``'s); tied values share the mean of their positions.
+    """
+    columns = np.ascontiguousarray(values.T)
+    n = columns.shape[1]
+    order = np.argsort(columns, axis=1)
+    ordered = np.take_along_axis(columns, order, axis=1)
+    ranks = np.empty_like(columns)
+    for j in range(len(columns)):
+        new = np.empty(n, dtype=bool)
+        new[:1] = True
+        np.not_equal(ordered[j, 1:], ordered[j, :-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        ends = np.append(starts[1:], n)  # one past the last of each run of ties
+        mean_positions = (starts + ends + 1) / 2.0  # 1-based
+        ranks[j, order[j]] = np.repeat(mean_positions, ends - starts)
+    return ranks.T
 
 
 def feature_correlation(X, *, method="spearman", mask_value=None):

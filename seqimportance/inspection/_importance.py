@@ -480,14 +480,11 @@ class SequencePermutationImportance(MetaEstimatorMixin, BaseEstimator):
         self.unit_support_ = support
         self.n_features_in_ = n_features
         self.n_timesteps_in_ = n_timesteps
-        self.caveats_ = self._caveats()
+        self.caveats_ = describe_importances(params)
         self.pvalues_ = importance_pvalues(importances, self._split_sizes)
         warn_if_all_zero(importances, n_samples=len(X3d), effect=self.effect)
         warn_correlated_top_features(self, X3d, valid)
         return self
-
-    def _caveats(self):
-        return describe_importances(self.get_params())
 
     # ------------------------------------------------------- statistics
     def confidence_intervals(self, level=0.95):

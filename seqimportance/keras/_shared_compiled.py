@@ -29,7 +29,7 @@ import weakref
 from ._compile_policy import ShapeCompiles
 from ._quiet import package_function
 
-__all__ = ["FunctionSet", "architecture_key", "function_set"]
+__all__ = ["FunctionSet", "architecture_key", "flat_caller", "function_set"]
 
 _SHARED = collections.OrderedDict()  # architecture key -> FunctionSet
 _SHARED_SIZE = 16
@@ -150,6 +150,7 @@ class FunctionSet:
         self.xla_ok = None
         self.xla_error = None
         self._local = threading.local()  # the model being served, for tracing
+        self._flat = weakref.WeakKeyDictionary()  # function -> flat call or None
 
     def new_function(self, model, x, jit):
         """A ``tf.function`` for batches like ``x`` (any number of rows unless XLA)."""
@@ -195,9 +196,53 @@ class FunctionSet:
         )
         self._local.model = model
         try:
-            return function(weights, x).numpy()
+            call = self._flat.get(function)
+            if call is not None:
+                try:
+                    return call(weights, x)
+                except TypeError:  # not the flat inputs it takes: never again
+                    self._flat[function] = None
+            out = function(weights, x).numpy()
+            if function not in self._flat:  # traced now
+                self._flat[function] = flat_caller(function)
+            return out
         finally:
             self._local.model = None
+
+
+def flat_caller(function):
+    """A faster call of a traced ``tf.function(weights, x)``, or None.
+
+    ``tf.function`` binds its arguments to its signature anew on every call,
+    one by one (about 2 ms for the 14 weights of a 3-layer LSTM, a tenth of
+    a small model's forward pass); the traced concrete function takes the
+    flat list of tensors as it is. None when the function offers no such
+    call.
+
+    Parameters
+    ----------
+    function : tf.function
+        With an ``input_signature`` ``[(trainable, non_trainable), x]``,
+        called once already.
+
+    Returns
+    -------
+    call : callable ``(weights, x) -> ndarray`` or None
+    """
+    import tensorflow as tf
+
+    try:
+        concrete = function.get_concrete_function()
+        call_flat = concrete._call_flat
+    except Exception:  # another TensorFlow: the tf.function's own call
+        return None
+
+    def call(weights, x):
+        flat = [tf.convert_to_tensor(w) for part in weights for w in part]
+        flat.append(tf.convert_to_tensor(x))
+        return call_flat(flat, concrete.captured_inputs).numpy()
+
+    return call
 
 
 def function_set(model):

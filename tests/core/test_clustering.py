@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
-from scipy.stats import spearmanr
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.stats import rankdata, spearmanr
 
 from seqimportance import cluster_features
-from seqimportance.core._clustering import feature_correlation
+from seqimportance.core._clustering import _ranks, feature_correlation
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +78,12 @@ def test_2d_input_and_dataframes():
 def test_errors(planted, params, match):
     with pytest.raises(ValueError, match=match):
         cluster_features(planted, **params)
+
+
+def test_ranks_equal_scipy_average_ranks_with_and_without_ties():
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(500, 4))
+    values[:, 1] = np.round(values[:, 1])  # many ties
+    values[:, 3] = 2.0  # constant: one tie of all rows
+    assert_array_equal(_ranks(values), rankdata(values, axis=0))
+    assert_array_equal(_ranks(values[:1]), [[1.0, 1.0, 1.0, 1.0]])

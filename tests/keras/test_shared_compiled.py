@@ -126,3 +126,35 @@ def test_importances_of_a_second_model_equal_generic_path(data, monkeypatch):
     monkeypatch.setattr(kp, "make_keras_predictor", lambda estimator, **kwargs: None)
     slow = SequencePermutationImportance(second, **params).fit(X, y)
     assert_allclose(fast.importances_, slow.importances_, rtol=1e-4, atol=1e-7)
+
+
+def test_traced_functions_are_called_flat_with_each_models_weights(data):
+    X = data[0]
+    first, second = _regressor(data, 0), _regressor(data, 1)
+    p1 = make_keras_predictor(first, jit_compile=False)
+    p2 = make_keras_predictor(second, jit_compile=False)
+    p1(X, "predict")  # traces, through the tf.function's own call
+    (function,) = _plain_functions(p1)
+    flat = p1.compiled._set._flat[function]
+    assert flat is not None
+    calls = []
+    p1.compiled._set._flat[function] = lambda *a: calls.append(1) or flat(*a)
+    for est, predictor in [(second, p2), (first, p1)]:
+        assert_allclose(predictor(X[:7], "predict"), est.predict(X[:7]), **F32)
+    assert len(calls) == 2 and function.experimental_get_tracing_count() == 1
+
+
+def test_flat_call_falls_back_to_the_tf_function(data):
+    X = data[0]
+    est = _regressor(data, 0)
+    predictor = make_keras_predictor(est, jit_compile=False)
+    predictor(X, "predict")
+    (function,) = _plain_functions(predictor)
+
+    def refuses(weights, x):
+        raise TypeError("not these inputs")
+
+    predictor.compiled._set._flat[function] = refuses
+    assert_allclose(predictor(X[:5], "predict"), est.predict(X[:5]), **F32)
+    assert predictor.compiled._set._flat[function] is None  # not tried again
+    assert_allclose(predictor(X[:4], "predict"), est.predict(X[:4]), **F32)
