@@ -265,8 +265,7 @@ class JaxPrefixRunner:
                 part = np.concatenate(
                     [part, np.zeros((size - m,) + part.shape[1:], part.dtype)]
                 )
-            y = np.asarray(suffix_fn(values, np.ascontiguousarray(part),
-                                     np.int32(0), init, base_seq))
+            y = _suffix(suffix_fn, values, part, 0, init, base_seq)
             self.suffix_calls += 1
             self.steps_run += size * self.n_timesteps
             self.steps_full += size * self.n_timesteps
@@ -276,15 +275,21 @@ class JaxPrefixRunner:
         return out
 
     def _zero_states(self, size, dtype):
-        """Zero states and base sequence of a full pass, made once per shape."""
+        """Zero states and base sequence of a full pass, on the device once per shape.
+
+        Passed as numpy arrays they would be copied to the device on every
+        call (5 MB for W1's per-step head, about 1 ms a call).
+        """
+        import jax
+
         key = (size, np.dtype(dtype).str)
         zeros = self._zeros.get(key)
-        if zeros is None:  # numpy, as the prefix calls pass (one compile)
+        if zeros is None:
             width = self._sizes[-1] if self.per_step else 0
-            zeros = self._zeros[key] = (
+            zeros = self._zeros[key] = jax.device_put((
                 [np.zeros((size, s), dtype) for s in self._sizes],
                 np.zeros((size, self.n_timesteps, width), dtype),
-            )
+            ))
         return zeros
 
     def raw_outputs(self, batch, reference, first_steps, preprocess):
@@ -319,7 +324,7 @@ class JaxPrefixRunner:
                 base_seq = np.ascontiguousarray(last[samples])
             else:
                 base_seq = np.zeros((size, self.n_timesteps, 0), x.dtype)
-            y = np.asarray(suffix_fn(values, x, np.int32(start), init, base_seq))
+            y = _suffix(suffix_fn, values, x, start, init, base_seq)
             self.suffix_calls += 1
             self.steps_run += size * (self.n_timesteps - start)
             self.steps_full += size * self.n_timesteps
@@ -327,3 +332,15 @@ class JaxPrefixRunner:
                 out = np.empty((n_rows,) + y.shape[1:], dtype=y.dtype)
             out[picked] = y[: len(picked)]
         return out
+
+
+def _suffix(suffix_fn, values, x, start, init, base_seq):
+    """Outputs of the suffix function, as numpy, its inputs placed on the device.
+
+    Every call passes device arrays (the cached zero states are), so that
+    the full passes and the prefix calls share one compiled function.
+    """
+    import jax
+
+    x, init, base_seq = jax.device_put((np.ascontiguousarray(x), init, base_seq))
+    return np.asarray(suffix_fn(values, x, np.int32(start), init, base_seq))
