@@ -140,3 +140,38 @@ def default_wrapper_input(inference):
         and type(encoder).__name__ == "FunctionTransformer"
         and getattr(encoder, "func", None) is None
     )
+
+
+def trusted_cast(inference):
+    """The cheap pre-processing of trusted batches for the model, or None.
+
+    A trusted batch (built by the importance code from validated data, with a
+    built-in perturbation) is finite and of the fitted shape, so the
+    package's wrappers with their default encoder (see
+    :func:`default_wrapper_input`) only need the cast to Keras's float type:
+    the finiteness check over every value is skipped.
+
+    Parameters
+    ----------
+    inference : seqimportance.keras._inference.Inference or subclass
+
+    Returns
+    -------
+    cast : callable ``X_batch_3d -> ndarray`` or None
+        None when the estimator's own pre-processing must run.
+    """
+    estimator = inference.estimator
+    if not default_wrapper_input(inference) or not hasattr(estimator, "n_timesteps_in_"):
+        return None
+    import keras
+    import numpy as np
+
+    dtype = np.dtype(keras.backend.floatx())
+    shape = (estimator.n_timesteps_in_, estimator.n_features_in_)
+
+    def cast(X):
+        if X.ndim != 3 or X.shape[1:] != shape:
+            return inference.preprocess(X)  # its error message
+        return np.asarray(X, dtype=dtype)
+
+    return cast

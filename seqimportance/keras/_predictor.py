@@ -61,7 +61,7 @@ import numpy as np
 from ..core._buffers import aligned_empty, rows_within
 from ..core._buffers import sub_batch_rows as _sub_batch_rows
 from . import _compile_policy as compile_policy
-from ._causal_stack import default_wrapper_input
+from ._causal_stack import default_wrapper_input, trusted_cast
 from ._compile_policy import worth_xla
 from ._prefix import PrefixRunner, prefix_default_batch_size, recurrent_stack
 from ._shared_compiled import function_set
@@ -572,34 +572,14 @@ class KerasPredictor:
     def _preprocess(self, trusted):
         """The estimator's pre-processing, or its cheap equivalent for trusted input.
 
-        A trusted batch (built by the importance code from validated data,
-        with a built-in perturbation) is finite and of the fitted shape, so
-        the package's wrappers with their default encoder only need the cast
-        to Keras's float type: the finiteness check over every value is
-        skipped.
+        See :func:`~seqimportance.keras._causal_stack.trusted_cast`.
         """
-        if trusted and self._trusted_cast is not None:
-            return self._trusted_cast
+        if trusted:
+            if self._cast is None:
+                self._cast = trusted_cast(self.inference) or False
+            if self._cast:
+                return self._cast
         return self.inference.preprocess
-
-    @property
-    def _trusted_cast(self):
-        if self._cast is None:
-            self._cast = False
-            estimator = self.estimator
-            if self._default_wrapper_input and hasattr(estimator, "n_timesteps_in_"):
-                import keras
-
-                dtype = np.dtype(keras.backend.floatx())
-                shape = (estimator.n_timesteps_in_, estimator.n_features_in_)
-
-                def cast(X):
-                    if X.ndim != 3 or X.shape[1:] != shape:
-                        return self.inference.preprocess(X)  # its error message
-                    return np.asarray(X, dtype=dtype)
-
-                self._cast = cast
-        return self._cast or None
 
     def _prefix_runner(self):
         rows = self.prefix_batch_size or self.batch_size
