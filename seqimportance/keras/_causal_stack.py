@@ -10,16 +10,21 @@ That is exact for models that are a chain
 where every recurrent layer but the last returns sequences and the head is
 made of ``Dense``, ``Dropout``, ``Activation``, ``Reshape``, ``Flatten`` and
 the package's ``SqueezeSteps`` layers; :func:`recurrent_stack` recognises
-them for both. The module imports nothing of the package, so that the
-predictors' imports stay shallow. Nothing here imports Keras.
+them for both. It also holds what both predictors share about the input
+the model gets (:func:`default_wrapper_input`, :func:`trusted_cast`,
+:func:`batch_preprocess`). The module imports nothing of the package, so
+that the predictors' imports stay shallow, and Keras only inside
+:func:`trusted_cast` (for its float type).
 """
 
 __all__ = [
     "HEAD_LAYERS",
     "STATES_PER_LAYER",
+    "batch_preprocess",
     "default_wrapper_input",
     "prefix_row_width",
     "recurrent_stack",
+    "trusted_cast",
 ]
 
 STATES_PER_LAYER = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1}
@@ -175,3 +180,26 @@ def trusted_cast(inference):
         return np.asarray(X, dtype=dtype)
 
     return cast
+
+
+def batch_preprocess(predictor, trusted):
+    """The pre-processing of a batch for ``predictor``.
+
+    Parameters
+    ----------
+    predictor : object
+        With ``inference`` and a ``_cast`` attribute (None until looked up),
+        where the :func:`trusted_cast` of its inference is kept.
+    trusted : bool
+        Whether the batch is the package's own (see :func:`trusted_cast`).
+
+    Returns
+    -------
+    preprocess : callable ``X_batch_3d -> model input``
+    """
+    if trusted:
+        if predictor._cast is None:
+            predictor._cast = trusted_cast(predictor.inference) or False
+        if predictor._cast:
+            return predictor._cast
+    return predictor.inference.preprocess

@@ -31,7 +31,7 @@ import weakref
 import numpy as np
 
 from ..core._buffers import rows_within
-from ._causal_stack import default_wrapper_input, recurrent_stack, trusted_cast
+from ._causal_stack import batch_preprocess, default_wrapper_input, recurrent_stack
 from ._jax_prefix import JaxPrefixRunner, jax_prefix_batch_size
 
 __all__ = ["JaxPredictor"]
@@ -173,13 +173,8 @@ class JaxPredictor:
         return default_wrapper_input(self.inference)
 
     def _preprocess(self, trusted):
-        """The estimator's pre-processing, or its cast for trusted batches."""
-        if trusted:
-            if self._cast is None:
-                self._cast = trusted_cast(self.inference) or False
-            if self._cast:
-                return self._cast
-        return self.inference.preprocess
+        """See :func:`~seqimportance.keras._causal_stack.batch_preprocess`."""
+        return batch_preprocess(self, trusted)
 
     def raw_outputs(self, X_batch_3d, trusted=False):
         """The model's outputs for every row of ``X_batch_3d``."""

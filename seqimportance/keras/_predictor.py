@@ -61,7 +61,7 @@ import numpy as np
 from ..core._buffers import aligned_empty, rows_within
 from ..core._buffers import sub_batch_rows as _sub_batch_rows
 from . import _compile_policy as compile_policy
-from ._causal_stack import default_wrapper_input, trusted_cast
+from ._causal_stack import batch_preprocess, default_wrapper_input
 from ._compile_policy import worth_xla
 from ._prefix import PrefixRunner, prefix_default_batch_size, recurrent_stack
 from ._shared_compiled import function_set
@@ -570,16 +570,8 @@ class KerasPredictor:
         return out
 
     def _preprocess(self, trusted):
-        """The estimator's pre-processing, or its cheap equivalent for trusted input.
-
-        See :func:`~seqimportance.keras._causal_stack.trusted_cast`.
-        """
-        if trusted:
-            if self._cast is None:
-                self._cast = trusted_cast(self.inference) or False
-            if self._cast:
-                return self._cast
-        return self.inference.preprocess
+        """See :func:`~seqimportance.keras._causal_stack.batch_preprocess`."""
+        return batch_preprocess(self, trusted)
 
     def _prefix_runner(self):
         rows = self.prefix_batch_size or self.batch_size
