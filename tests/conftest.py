@@ -28,6 +28,28 @@ def compiled_calls(monkeypatch):
     return calls
 
 
+@pytest.fixture
+def check_trusted_batches():
+    """Asserts that a predictor's trusted batches skip only the NaN check."""
+    import numpy as np
+    from numpy.testing import assert_allclose
+
+    def check(predictor, X):
+        assert predictor.accepts_trusted
+        expected = predictor(X, "predict")
+        assert_allclose(predictor(X.copy(), "predict", trusted=True), expected, rtol=1e-6)
+        X_nan = X.copy()
+        X_nan[0, 0, 0] = np.nan
+        with pytest.raises(ValueError, match="NaN"):
+            predictor(X_nan, "predict")
+        out = predictor(X_nan, "predict", trusted=True)  # not checked: finite by making
+        assert np.isnan(out[0]) and np.isfinite(out[1:]).all()
+        with pytest.raises(ValueError, match="timesteps"):  # the shape still is
+            predictor(X[:, :4], "predict", trusted=True)
+
+    return check
+
+
 def pytest_collection_modifyitems(config, items):
     # Tests of TensorFlow's compiled path (the plain graph, XLA, prefix-state
     # reuse, zero-copy tensors) only run on the TensorFlow backend.

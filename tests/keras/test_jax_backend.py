@@ -72,7 +72,7 @@ def test_jax_predictor_equals_the_model_and_is_traced_once(tmp_path):
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="needs KERAS_BACKEND=jax")
-def test_jax_trusted_batches_skip_only_the_finiteness_check():
+def test_jax_trusted_batches_skip_only_the_finiteness_check(check_trusted_batches):
     from seqimportance import SequenceModelRegressor
     from seqimportance.keras._jax_predictor import JaxPredictor
 
@@ -81,14 +81,5 @@ def test_jax_trusted_batches_skip_only_the_finiteness_check():
     reg = SequenceModelRegressor(model__units=3, random_state=0)
     reg.initialize(X, X[:, -1, 0])
     predictor = make_predictor(reg, 3)
-    assert isinstance(predictor, JaxPredictor) and predictor.accepts_trusted
-    expected = predictor(X, "predict")
-    assert_allclose(predictor(X.copy(), "predict", trusted=True), expected, rtol=1e-6)
-    X_nan = X.copy()
-    X_nan[0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        predictor(X_nan, "predict")
-    out = predictor(X_nan, "predict", trusted=True)  # not checked: finite by making
-    assert np.isnan(out[0]) and np.isfinite(out[1:]).all()
-    with pytest.raises(ValueError, match="timesteps"):  # the shape still is
-        predictor(X[:, :4], "predict", trusted=True)
+    assert isinstance(predictor, JaxPredictor)
+    check_trusted_batches(predictor, X)

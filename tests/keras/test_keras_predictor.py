@@ -512,20 +512,11 @@ def test_none_when_fitted_on_dataframe(regressor):
 
 
 # ------------------------------------------------------------ trusted batches
-def test_trusted_batches_skip_only_the_finiteness_check(regressor, lagged_data):
+def test_trusted_batches_skip_only_the_finiteness_check(
+    regressor, lagged_data, check_trusted_batches
+):
     X = lagged_data[0].astype(np.float32)
-    predictor = make_keras_predictor(regressor, jit_compile=False)
-    assert predictor.accepts_trusted
-    expected = predictor(X, "predict")
-    assert_allclose(predictor(X, "predict", trusted=True), expected, rtol=1e-6)
-    X_nan = X.copy()
-    X_nan[0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        predictor(X_nan, "predict")
-    out = predictor(X_nan, "predict", trusted=True)  # not checked: finite by making
-    assert np.isnan(out[0]) and np.isfinite(out[1:]).all()
-    with pytest.raises(ValueError, match="timesteps"):  # the shape still is
-        predictor(X[:, :4], "predict", trusted=True)
+    check_trusted_batches(make_keras_predictor(regressor, jit_compile=False), X)
 
 
 def _hints_of_calls(monkeypatch):
