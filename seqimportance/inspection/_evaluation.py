@@ -239,9 +239,7 @@ class FoldEvaluator:
             )
             self.baseline_score = float(self.scorer(proxy, X_input, self.y))
             return
-        raw = predictions.get(self.method)
-        if len(predictions.batch) > n_samples:
-            raw = _first_rows(raw, n_samples)
+        raw = predictions.job(self.method, 0)  # all of it when the batch is X
         self.baseline_predictions = flat_predictions(raw, n_samples)
         if self._masked is not None:
             self._masked.set_outputs(raw)
@@ -341,13 +339,6 @@ class FoldEvaluator:
                 proxy_cls(self.estimator, predictions, copy, X_i), X_i, self.y
             )
         return self.baseline_score - scores
-
-
-def _first_rows(predictions, n_rows):
-    """The first ``n_rows`` rows of predictions (an array, or a list of them)."""
-    if isinstance(predictions, list):
-        return [p[:n_rows] for p in predictions]
-    return predictions[:n_rows]
 
 
 def _evaluate_chunk(evaluator, jobs):

@@ -214,8 +214,8 @@ def flat_caller(function):
     """A faster call of a traced ``tf.function(weights, x)``, or None.
 
     ``tf.function`` binds its arguments to its signature anew on every call,
-    one by one (about 2 ms for the 14 weights of a 3-layer LSTM, a tenth of
-    a small model's forward pass); the traced concrete function takes the
+    one by one (1-2 ms for the 14 weights of a 3-layer LSTM, up to a tenth
+    of a small model's forward pass); the traced concrete function takes the
     flat list of tensors as it is. None when the function offers no such
     call.
 
