@@ -1,32 +1,40 @@
 """When to compile a Keras model with XLA: by the size of the work.
 
 Tracing a model into a plain TensorFlow graph takes a fraction of a second;
-compiling it with XLA takes seconds (about 1.6 s for each batch shape of a
-small 3-layer LSTM on a 2-core machine), and XLA runs recurrent networks
-1.3-2x faster on CPU. So a one-shot explanation of a small model is fastest
-on the plain graph, and XLA pays off only when many rows go through the
-model. The compiled predictor therefore (with ``jit_compile="auto"``):
+compiling it with XLA takes about as long again or more (0.4 s for a batch
+shape of a small 3-layer LSTM on a 2-core machine when it calls the plain
+graph's trace, 0.6 s beside busy calls), and XLA runs recurrent networks 1.3-2x
+faster on CPU. So a one-shot explanation of a small model is fastest on the
+plain graph, and XLA pays off only when many rows go through the model. The
+compiled predictor therefore (with ``jit_compile="auto"``):
 
 - serves every call at once from the plain graph, traced once per model for
   any number of rows (the batch dimension is left open);
 - compiles XLA only for a batch shape whose work is large enough
   (:func:`worth_xla`: rows x timesteps x activations per timestep of at
   least :data:`XLA_MIN_WORK`), where the call overhead no longer hides the
-  faster kernels, and only once the shape is called again
-  (:data:`XLA_AFTER_CALLS`): the work repeats (more chunks, another fit,
-  another model of the architecture). The evaluation set of a small model
-  stays on the plain graph, and a one-shot explanation of a small model
-  compiles nothing;
-- compiles in a background thread of the lowest scheduling priority
-  (:func:`request`), so that the plain graph keeps serving meanwhile; calls
-  switch to XLA once its outputs have been checked against the model's;
-- starts that compile when the process is idle (no compiled call for
-  :data:`IDLE_S`), or at once when the plain graph has spent
-  :data:`XLA_AFTER_SECONDS` on the shape: a compile (1-3 s of CPU) that ran
-  beside short calls of many models of one architecture (the folds of
-  ``cv``, the candidates of a search) slowed every one of them, while the
-  speed-up comes later; within one long fit, the compile starts after its
-  first half second on the plain graph, as an online rent-or-buy choice.
+  faster kernels; the evaluation set of a small model stays on the plain
+  graph;
+- requests that compile once the shape is called again
+  (:data:`XLA_AFTER_CALLS`), in a thread of the lowest scheduling priority
+  (:func:`request`), started when the process is idle (no compiled call for
+  :data:`IDLE_S`) or at once when the plain graph has spent
+  :data:`XLA_AFTER_SECONDS` on the shape, as an online rent-or-buy choice;
+  a compile (0.4-0.6 s of CPU for W1) that ran beside short calls of many
+  models of one architecture (the folds of ``cv``, the candidates of a
+  search) slowed every one of them, while the speed-up comes later. The
+  compile calls the plain graph's trace, and its outputs are checked against
+  the plain graph's of the call that requested it;
+- with :data:`XLA_AT_FIRST_CALL` (off by default), the predictor starts the
+  compile at the shape's first call instead (:func:`at_first_call`), at
+  normal priority, beside the plain graph's run of that call, whose outputs
+  are the reference of the check. On W1 (2 cores) that adds about 10% to
+  the first call and gets a loop of calls XLA from its third or fourth call
+  (five calls back to back: 1.49x the XLA limit instead of 2.3-2.7x), but
+  the fits of five new models of one architecture run beside the compile
+  (0.86 s in all against 0.66 s);
+- calls switch to XLA once its outputs have been checked against the
+  model's.
 
 :func:`wait_for_background` starts the compiles that wait for idle time and
 waits for them all (tests, and benchmarks that time the steady state).
@@ -44,10 +52,13 @@ from ..core._buffers import release_free_memory
 
 __all__ = [
     "IDLE_S",
+    "Reference",
     "ShapeCompiles",
     "XLA_AFTER_CALLS",
     "XLA_AFTER_SECONDS",
+    "XLA_AT_FIRST_CALL",
     "XLA_MIN_WORK",
+    "at_first_call",
     "hurry",
     "outputs_agree",
     "request",
@@ -61,6 +72,13 @@ __all__ = [
 # shape is worth an XLA compile: W1 (3-layer LSTM(32), 10 steps) chunks of
 # 3,752 rows are 3.8 million; its evaluation set of 256 rows, 0.26 million.
 XLA_MIN_WORK = 2**20
+
+# Whether the compiled predictor starts a shape's compile at its first call,
+# beside it (else from its second call on, as the prefix path does). Off: on
+# W1 it brought five back-to-back calls to 1.49x the XLA limit, but five new
+# models of one architecture, whose fits ran beside the compile, to 0.86 s
+# against a bound of 0.70 s.
+XLA_AT_FIRST_CALL = False
 
 # Calls of a batch shape after which it is compiled (the first is served by
 # the plain graph alone: a process that ends after it leaves no compile to
@@ -106,6 +124,25 @@ def worth_xla(n_rows, row_work):
     return int(n_rows) * int(row_work) >= XLA_MIN_WORK
 
 
+def at_first_call(n_rows, row_work):
+    """Whether a batch shape's XLA compile starts at its first call.
+
+    It does for every shape worth XLA (:func:`worth_xla`) while
+    :data:`XLA_AT_FIRST_CALL` is True: see the module's docstring for the
+    costs that decide it.
+
+    Parameters
+    ----------
+    n_rows, row_work : int
+        As for :func:`worth_xla`.
+
+    Returns
+    -------
+    bool
+    """
+    return bool(XLA_AT_FIRST_CALL) and worth_xla(n_rows, row_work)
+
+
 def outputs_agree(got, expected):
     """Whether compiled outputs match the model's, up to float32 rounding.
 
@@ -143,8 +180,8 @@ def lower_thread_priority():
         pass
 
 
-def start_background(target, name="seqimportance-xla"):
-    """Run ``target()`` in a daemon thread of the lowest priority.
+def start_background(target, name="seqimportance-xla", low_priority=True):
+    """Run ``target()`` in a daemon thread, by default of the lowest priority.
 
     Parameters
     ----------
@@ -153,6 +190,8 @@ def start_background(target, name="seqimportance-xla"):
         ends with them).
     name : str
         Thread name.
+    low_priority : bool, default=True
+        False keeps the caller's priority.
 
     Returns
     -------
@@ -160,7 +199,8 @@ def start_background(target, name="seqimportance-xla"):
     """
 
     def run():
-        lower_thread_priority()
+        if low_priority:
+            lower_thread_priority()
         release_free_memory()  # the heap left by earlier calls, before the compiler's
         try:
             target()
@@ -234,6 +274,28 @@ def hurry(key, spent_s):
         start_background(*entry)
 
 
+class Reference:
+    """Outputs that a compile checks its own against, given once they exist.
+
+    A compile started at a shape's first call runs beside the plain graph's
+    run of that call, whose outputs are the reference of the check.
+    """
+
+    def __init__(self):
+        self._given = threading.Event()
+        self._value = None
+
+    def give(self, value):
+        """Hand over the outputs (None: there are none, the check finds its own)."""
+        self._value = value
+        self._given.set()
+
+    def get(self, timeout=60.0):
+        """The outputs once given (None if not given within ``timeout`` seconds)."""
+        self._given.wait(timeout)
+        return self._value
+
+
 class ShapeCompiles:
     """Plain-graph calls of each XLA batch shape, and the compiles they request.
 
@@ -255,6 +317,41 @@ class ShapeCompiles:
         self.calls = collections.Counter()
         self.spent = collections.Counter()
         self.pending = {}
+
+    def first_call(self, key, make_compile, name):
+        """Start ``key``'s compile now, at its shape's first call, beside it.
+
+        At the caller's priority: a compile of the lowest priority starves
+        beside calls that keep every core busy. See :func:`at_first_call`.
+
+        Parameters
+        ----------
+        key : hashable
+        make_compile : callable
+            Returns the compile (a callable without arguments).
+        name : str
+            Thread name.
+
+        Returns
+        -------
+        started : bool
+            False when the shape's compile was requested already.
+        """
+        with self.lock:
+            if key in self.pending:
+                return False
+            self.pending[key] = object()
+        target = make_compile()
+
+        def compile_then_forget():
+            try:
+                target()
+            finally:
+                with self.lock:
+                    self.pending.pop(key, None)
+
+        start_background(compile_then_forget, name, low_priority=False)
+        return True
 
     def plain_call(self, key, seconds, compiled, make_compile, name):
         """Count a plain-graph call of ``key``'s shape; request or hurry its compile.

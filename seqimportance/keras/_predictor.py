@@ -71,7 +71,7 @@ __all__ = ["KerasPredictor", "make_keras_predictor"]
 
 _ACTIVATION_BUDGET_BYTES = 32 * 2**20  # a plain-graph call
 _XLA_BUDGET_BYTES = 128 * 2**20  # an XLA call
-_CHECK_ROWS = 64  # rows of the eager cross-check of XLA outputs
+_CHECK_ROWS = 64  # rows of the cross-check of XLA outputs
 # Plain-graph pieces of more estimated activations than this are cut to the
 # smaller budget while an XLA compile of their shape runs beside them.
 _LARGE_PIECE_BYTES = 16 * 2**20
@@ -245,6 +245,11 @@ class _CompiledModel:
         return self._set.stateless
 
     def _new_function(self, x, jit):
+        if jit:  # around the plain graph when traced: no second trace
+            plain = self._functions.get((None, x.dtype.str, False))
+            function = None if plain is None else self._set.xla_of(plain, x)
+            if function is not None:
+                return function
         return self._set.new_function(self._model_ref(), x, jit)
 
     def _run(self, key, function, x, share=False):
@@ -303,16 +308,58 @@ class _CompiledModel:
         plain_key = (None, x.dtype.str, False)
         n_rows = x.shape[0]
         step = n_rows if not plain_rows else min(n_rows, int(plain_rows))
+        reference = None
+        if jit_compile == "auto":
+            reference = self._compile_at_first_call(x, plain_key)
         if jit_compile == "auto" and xla_key in self._set.compiles.pending:
             step = self._while_compiling(step)
-        pieces = [
-            self._call(plain_key, x[i : i + step], jit_compile, share)
-            for i in range(0, n_rows, step)
-        ]
-        out = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        out = None
+        try:
+            pieces = [
+                self._call(plain_key, x[i : i + step], jit_compile, share)
+                for i in range(0, n_rows, step)
+            ]
+            out = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        finally:  # the compile beside this call checks against its outputs
+            if reference is not None:
+                reference.give(None if out is None else np.array(out[:_CHECK_ROWS]))
         if jit_compile == "auto":
-            self._maybe_compile_xla(x, time.perf_counter() - started)
+            self._maybe_compile_xla(x, out, time.perf_counter() - started)
         return out
+
+    def _compile_at_first_call(self, x, plain_key):
+        """Start the XLA compile of ``x``'s shape beside its first call, if due.
+
+        See :func:`~seqimportance.keras._compile_policy.at_first_call`. The
+        plain graph is traced first (the compile calls its traced graph) and
+        then runs beside the compile.
+
+        Returns
+        -------
+        reference : Reference or None
+            Where the caller hands over its outputs for the compile's check;
+            None when no compile started.
+        """
+        key = (x.shape, x.dtype.str, True)
+        compiles = self._set.compiles
+        if (
+            self.xla_ok is False
+            or key in self._functions
+            or compiles.calls[key]
+            or not compile_policy.at_first_call(x.shape[0], self.row_work)
+        ):
+            return None
+        with self._lock:
+            if plain_key not in self._functions:
+                function = self._new_function(x, False)
+                self._set.trace(function, self._model_ref())
+                self._functions[plain_key] = function
+        reference = compile_policy.Reference()
+        if not compiles.first_call(
+            key, lambda: self._compile_for(x, reference), "seqimportance-xla"
+        ):
+            return None
+        return reference
 
     def _while_compiling(self, step):
         """Rows per plain-graph call while XLA compiles the shape beside it.
@@ -355,55 +402,71 @@ class _CompiledModel:
         self._functions[key] = function
         return function, out
 
-    def _try_xla(self, key, x):
-        """``(function, outputs, ok)`` of a new XLA function on ``x``."""
+    def _try_xla(self, key, x, expected=None):
+        """``(function, outputs, ok)`` of a new XLA function on ``x``.
+
+        ``expected``: the plain graph's outputs for the first rows of ``x``
+        (an array, or a :class:`Reference` that will hold them), if known;
+        else the check calls the model eagerly.
+        """
         function = self._new_function(x, True)
         try:
             out = self._run(key, function, x)
         except Exception as exc:  # XLA cannot compile this model
             self._set.xla_ok, self._set.xla_error = False, exc
             return function, None, False
+        if isinstance(expected, compile_policy.Reference):
+            expected = expected.get()
         if self._set.xla_ok is None:
-            self._set.xla_ok = self._agrees(x, out)
+            self._set.xla_ok = self._agrees(x, out, expected)
         return function, out, self._set.xla_ok
 
-    def _maybe_compile_xla(self, x, seconds):
+    def _maybe_compile_xla(self, x, out, seconds):
         """Compile XLA for ``x``'s shape in the background, if worth it.
 
-        ``seconds``: how long the plain graph took on ``x``.
+        ``out``: the plain graph's outputs for ``x`` (the reference of the
+        check of XLA's); ``seconds``: how long the plain graph took on ``x``.
         """
         key = (x.shape, x.dtype.str, True)
         if self.xla_ok is False or not worth_xla(x.shape[0], self.row_work):
             return
 
-        def make_compile():
-            sample = np.array(x)  # the caller may reuse its buffer
-
-            def compile_xla():
-                model = self._model_ref()  # alive until the compile is done
-                try:
-                    if model is not None:
-                        function, _, ok = self._try_xla(key, sample)
-                        if ok:
-                            self._functions[key] = function
-                except Exception as exc:  # the plain graph keeps serving
-                    self._set.xla_ok, self._set.xla_error = False, exc
-
-            return compile_xla
-
         self._set.compiles.plain_call(
-            key, seconds, self._functions.__contains__, make_compile,
+            key, seconds, self._functions.__contains__,
+            lambda: self._compile_for(x, np.array(out[:_CHECK_ROWS])),
             "seqimportance-xla",
         )
 
-    def _agrees(self, x, out):
-        """Whether XLA outputs match an eager call of the model on a few rows."""
-        model = self._model_ref()
-        if model is None:
-            return False
+    def _compile_for(self, x, expected):
+        """The compile of ``x``'s shape, checked against ``expected`` (see _try_xla)."""
+        key = (x.shape, x.dtype.str, True)
+        sample = np.array(x)  # the caller may reuse its buffer
+
+        def compile_xla():
+            model = self._model_ref()  # alive until the compile is done
+            try:
+                if model is not None:
+                    function, _, ok = self._try_xla(key, sample, expected)
+                    if ok:
+                        self._functions[key] = function
+            except Exception as exc:  # the plain graph keeps serving
+                self._set.xla_ok, self._set.xla_error = False, exc
+
+        return compile_xla
+
+    def _agrees(self, x, out, expected=None):
+        """Whether XLA outputs match the model's on a few rows.
+
+        ``expected``: the plain graph's outputs for those rows; None calls
+        the model eagerly (about 0.1 s for a small 3-layer LSTM).
+        """
         rows = min(_CHECK_ROWS, x.shape[0])
-        expected = model(x[:rows], training=False)
-        return compile_policy.outputs_agree(out[:rows], expected)
+        if expected is None:
+            model = self._model_ref()
+            if model is None:
+                return False
+            expected = model(x[:rows], training=False)
+        return compile_policy.outputs_agree(out[:rows], expected[:rows])
 
 
 def _compiled_for(model):

@@ -338,6 +338,25 @@ def test_auto_serves_plain_graph_then_xla(regressor, lagged_data, xla_for_any_si
     assert set(k[2] for k in xla.compiled._functions) == {False, True}
 
 
+def test_xla_compile_starts_beside_a_shapes_first_call(
+    regressor, lagged_data, xla_for_any_size, monkeypatch
+):
+    monkeypatch.setattr(compile_policy, "XLA_AT_FIRST_CALL", True)
+    X = lagged_data[0]  # 100 rows: one sub-batch of 104
+    predictor = make_keras_predictor(copy.deepcopy(regressor), batch_size=128)
+    first = predictor(X, "predict")
+    assert compile_policy.wait_for_background(timeout=120)
+    assert predictor.uses_xla is True  # checked against the first call's outputs
+    key = ((104, 5, 3), "<f4", True)
+    assert key in predictor.compiled._functions
+    assert_allclose(predictor(X, "predict"), first, **F32)
+    # The XLA function calls the plain graph's trace: the model traced once.
+    xla = predictor.compiled._functions[key]
+    ops = {op.type for op in xla.get_concrete_function().graph.get_operations()}
+    assert "While" not in ops and "StatelessWhile" not in ops
+    assert ops & {"PartitionedCall", "StatefulPartitionedCall"}
+
+
 def test_xla_only_once_a_shape_is_called_again(
     regressor, lagged_data, xla_for_any_size
 ):
@@ -437,7 +456,7 @@ def test_falls_back_when_xla_disagrees(
     regressor, lagged_data, monkeypatch, xla_for_any_size
 ):
     X = lagged_data[0]
-    monkeypatch.setattr(kp._CompiledModel, "_agrees", lambda self, x, out: False)
+    monkeypatch.setattr(kp._CompiledModel, "_agrees", lambda self, *args: False)
     predictor = make_keras_predictor(copy.deepcopy(regressor), batch_size=32)
     _xla_ready(predictor, X)
     assert_allclose(predictor(X, "predict"), regressor.predict(X), **F32)
