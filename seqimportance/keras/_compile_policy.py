@@ -318,6 +318,18 @@ class ShapeCompiles:
         self.spent = collections.Counter()
         self.pending = {}
 
+    def _forgetting(self, key, target):
+        """``target`` that drops ``key`` from :attr:`pending` when it ends."""
+
+        def compile_then_forget():
+            try:
+                target()
+            finally:
+                with self.lock:
+                    self.pending.pop(key, None)
+
+        return compile_then_forget
+
     def first_call(self, key, make_compile, name):
         """Start ``key``'s compile now, at its shape's first call, beside it.
 
@@ -341,15 +353,7 @@ class ShapeCompiles:
             if key in self.pending:
                 return False
             self.pending[key] = object()
-        target = make_compile()
-
-        def compile_then_forget():
-            try:
-                target()
-            finally:
-                with self.lock:
-                    self.pending.pop(key, None)
-
+        compile_then_forget = self._forgetting(key, make_compile())
         start_background(compile_then_forget, name, low_priority=False)
         return True
 
@@ -383,15 +387,7 @@ class ShapeCompiles:
         if not new:  # requested already: maybe it should start now
             hurry(token, spent)
             return
-        target = make_compile()
-
-        def compile_then_forget():
-            try:
-                target()
-            finally:
-                with self.lock:
-                    self.pending.pop(key, None)
-
+        compile_then_forget = self._forgetting(key, make_compile())
         request(token, compile_then_forget, spent, name)
 
 
