@@ -343,10 +343,10 @@ class _CompiledModel:
         key = (x.shape, x.dtype.str, True)
         compiles = self._set.compiles
         if (
-            self.xla_ok is False
+            not compile_policy.at_first_call(x.shape[0], self.row_work)
+            or self.xla_ok is False
             or key in self._functions
             or compiles.calls[key]
-            or not compile_policy.at_first_call(x.shape[0], self.row_work)
         ):
             return None
         with self._lock:
@@ -415,9 +415,9 @@ class _CompiledModel:
         except Exception as exc:  # XLA cannot compile this model
             self._set.xla_ok, self._set.xla_error = False, exc
             return function, None, False
-        if isinstance(expected, compile_policy.Reference):
-            expected = expected.get()
-        if self._set.xla_ok is None:
+        if self._set.xla_ok is None:  # checked once per architecture
+            if isinstance(expected, compile_policy.Reference):
+                expected = expected.get()
             self._set.xla_ok = self._agrees(x, out, expected)
         return function, out, self._set.xla_ok
 
